@@ -1,0 +1,5 @@
+/**
+ * @patchbay/core — the entity model of the Power Platform connection model, its invariants
+ * (design §2), activation rules, errors and ports. Pure: no I/O, no clock, no randomness.
+ */
+export * from './errors.js';
