@@ -1,0 +1,6 @@
+/** `patchbay demo …` commands. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+/** Registers the `demo` commands on the program. */
+export function register(_program: Command, _ctx: CliContext): void {}

@@ -1,0 +1,6 @@
+/** `patchbay env …` commands. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+/** Registers the `env` commands on the program. */
+export function register(_program: Command, _ctx: CliContext): void {}

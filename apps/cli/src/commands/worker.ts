@@ -1,0 +1,6 @@
+/** `patchbay worker …` commands. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+/** Registers the `worker` commands on the program. */
+export function register(_program: Command, _ctx: CliContext): void {}
