@@ -3,3 +3,8 @@
  * (design §2), activation rules, errors and ports. Pure: no I/O, no clock, no randomness.
  */
 export * from './errors.js';
+export * from './model.js';
+export * from './names.js';
+export * from './access.js';
+export * from './activation.js';
+export * from './ports.js';

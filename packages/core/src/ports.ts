@@ -1,0 +1,164 @@
+/**
+ * Ports: what the core needs from the outside world, implemented by other packages
+ * (storage implements {@link Store}; the platform supplies the clock and id generator).
+ */
+import type {
+  Connection,
+  ConnectionReference,
+  Connector,
+  Environment,
+  EnvironmentVariableDefinition,
+  EnvironmentVariableValue,
+  Flow,
+  Principal,
+  RoleAssignment,
+  Solution,
+} from './model.js';
+
+/** The current instant. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+/** Makes new unique ids. */
+export interface IdGenerator {
+  /** A new id (a UUID v4 string by default). */
+  newId(): string;
+}
+
+/** An encrypted secret value at rest (design §3B): AES-256-GCM under a per-environment data key. */
+export interface SecretRecord {
+  /** What the secret belongs to: a connection id (or `principal:<id>` for service principal credentials). */
+  ownerId: string;
+  environmentId: string;
+  /** Parameter name (e.g. `api_key`, `password`, `oauth:refreshToken`). */
+  name: string;
+  /** The data key that encrypted it (see {@link DataKeyRecord}). */
+  keyId: string;
+  /** base64 of IV (12 bytes) ‖ ciphertext ‖ GCM tag (16 bytes). */
+  ciphertext: string;
+  modifiedOn: string;
+}
+
+/** A per-environment data key, wrapped (AES-256-GCM) by the master key identified by `masterKeyId`. */
+export interface DataKeyRecord {
+  id: string;
+  environmentId: string;
+  /** base64 of IV ‖ wrapped key ‖ tag. */
+  wrappedKey: string;
+  /** Fingerprint of the master key that wrapped it. */
+  masterKeyId: string;
+  /** Only one active key per environment encrypts new secrets; retired keys still decrypt until no secret uses them. */
+  status: 'active' | 'retired';
+  createdOn: string;
+}
+
+/** Repositories of every entity. All methods are async; lookups return undefined when absent. */
+export interface Repositories {
+  environments: {
+    insert(e: Environment): Promise<void>;
+    update(e: Environment): Promise<void>;
+    get(id: string): Promise<Environment | undefined>;
+    /** Case-insensitive. */
+    getByName(name: string): Promise<Environment | undefined>;
+    list(): Promise<Environment[]>;
+  };
+  principals: {
+    insert(p: Principal): Promise<void>;
+    update(p: Principal): Promise<void>;
+    get(id: string): Promise<Principal | undefined>;
+    /** Case-insensitive. */
+    getByName(name: string): Promise<Principal | undefined>;
+    list(): Promise<Principal[]>;
+  };
+  roles: {
+    /** Inserts or replaces the role of a principal in an environment. */
+    set(a: RoleAssignment): Promise<void>;
+    remove(environmentId: string, principalId: string): Promise<void>;
+    listForEnvironment(environmentId: string): Promise<RoleAssignment[]>;
+    listForPrincipal(principalId: string): Promise<RoleAssignment[]>;
+  };
+  connectors: {
+    /** Inserts or replaces by (environmentId, id); the id is compared case-insensitively. */
+    upsert(c: Connector): Promise<void>;
+    get(environmentId: string, id: string): Promise<Connector | undefined>;
+    list(environmentId: string): Promise<Connector[]>;
+    delete(environmentId: string, id: string): Promise<void>;
+  };
+  connections: {
+    insert(c: Connection): Promise<void>;
+    update(c: Connection): Promise<void>;
+    get(id: string): Promise<Connection | undefined>;
+    list(environmentId: string): Promise<Connection[]>;
+    /** Connections owned by a principal, in every environment. */
+    listByOwner(principalId: string): Promise<Connection[]>;
+    delete(id: string): Promise<void>;
+  };
+  references: {
+    insert(r: ConnectionReference): Promise<void>;
+    update(r: ConnectionReference): Promise<void>;
+    get(id: string): Promise<ConnectionReference | undefined>;
+    /** Case-insensitive. */
+    getByLogicalName(environmentId: string, logicalName: string): Promise<ConnectionReference | undefined>;
+    list(environmentId: string): Promise<ConnectionReference[]>;
+    /** References bound to a connection. */
+    listByConnection(connectionId: string): Promise<ConnectionReference[]>;
+    delete(id: string): Promise<void>;
+  };
+  flows: {
+    insert(f: Flow): Promise<void>;
+    update(f: Flow): Promise<void>;
+    /** The flow id is unique per environment (the same workflow id exists in dev and test). */
+    get(environmentId: string, id: string): Promise<Flow | undefined>;
+    list(environmentId: string): Promise<Flow[]>;
+    /** Flows owned by a principal, in every environment. */
+    listByOwner(principalId: string): Promise<Flow[]>;
+    delete(environmentId: string, id: string): Promise<void>;
+  };
+  environmentVariables: {
+    upsertDefinition(d: EnvironmentVariableDefinition): Promise<void>;
+    getDefinition(environmentId: string, schemaName: string): Promise<EnvironmentVariableDefinition | undefined>;
+    listDefinitions(environmentId: string): Promise<EnvironmentVariableDefinition[]>;
+    deleteDefinition(environmentId: string, schemaName: string): Promise<void>;
+    upsertValue(v: EnvironmentVariableValue): Promise<void>;
+    getValue(environmentId: string, schemaName: string): Promise<EnvironmentVariableValue | undefined>;
+    listValues(environmentId: string): Promise<EnvironmentVariableValue[]>;
+    deleteValue(environmentId: string, schemaName: string): Promise<void>;
+  };
+  solutions: {
+    upsert(s: Solution): Promise<void>;
+    /** Case-insensitive. */
+    get(environmentId: string, uniqueName: string): Promise<Solution | undefined>;
+    list(environmentId: string): Promise<Solution[]>;
+    delete(environmentId: string, uniqueName: string): Promise<void>;
+  };
+  secrets: {
+    /** Inserts or replaces by (ownerId, name). */
+    put(s: SecretRecord): Promise<void>;
+    get(ownerId: string, name: string): Promise<SecretRecord | undefined>;
+    listByOwner(ownerId: string): Promise<SecretRecord[]>;
+    listByEnvironment(environmentId: string): Promise<SecretRecord[]>;
+    deleteByOwner(ownerId: string): Promise<void>;
+    delete(ownerId: string, name: string): Promise<void>;
+  };
+  dataKeys: {
+    insert(k: DataKeyRecord): Promise<void>;
+    update(k: DataKeyRecord): Promise<void>;
+    get(id: string): Promise<DataKeyRecord | undefined>;
+    list(): Promise<DataKeyRecord[]>;
+  };
+}
+
+/** A transactional store (SQLite or PostgreSQL). */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Non-transactional repositories: each call is its own statement. */
+  readonly repos: Repositories;
+  /**
+   * Runs `fn` in one transaction: every write commits together or none does (an exception rolls
+   * back and is re-thrown). Nested calls join the outer transaction.
+   */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
