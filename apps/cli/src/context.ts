@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PatchbayError } from '@patchbay/core';
+import { openPlatform, type Platform } from '@patchbay/platform';
 import type { CliIO } from './io.js';
 
 /** Global options every command accepts (see docs/cli.md). */
@@ -39,6 +40,24 @@ export class CliContext {
   /** Resolves a path argument against the working directory. */
   path(p: string): string {
     return isAbsolute(p) ? p : resolve(this.io.cwd, p);
+  }
+
+  private platformPromise: Promise<Platform> | undefined;
+
+  /** The platform over the selected store, opened on first use and closed when the command ends. */
+  platform(): Promise<Platform> {
+    if (!this.platformPromise) {
+      const databaseUrl = this.databaseUrl();
+      this.platformPromise = openPlatform({
+        dataDir: this.dataDir(),
+        env: this.io.env,
+        ...(databaseUrl ? { databaseUrl } : {}),
+      }).then((p) => {
+        this.onClose(() => p.close());
+        return p;
+      });
+    }
+    return this.platformPromise;
   }
 
   /** Registers a cleanup to run when the command ends (also on error). */

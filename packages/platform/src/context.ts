@@ -1,0 +1,51 @@
+/**
+ * What every platform service shares: the store, the secret vault, the clock and the id
+ * generator, plus small helpers (current instant as ISO string, actor lookup).
+ */
+import { randomUUID } from 'node:crypto';
+import { forbidden, notFound, type Clock, type IdGenerator, type Principal, type Repositories, type Store } from '@patchbay/core';
+import type { SecretVault } from './secrets/vault.js';
+
+/** The name of the local administrator principal created with every store. */
+export const LOCAL_ADMIN = 'admin';
+
+/** The system clock. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** UUID v4 ids. */
+export const uuidIds: IdGenerator = { newId: () => randomUUID() };
+
+/** Shared dependencies of the services. */
+export class PlatformContext {
+  constructor(
+    readonly store: Store,
+    readonly vault: SecretVault,
+    readonly clock: Clock,
+    readonly ids: IdGenerator,
+  ) {}
+
+  /** The current instant as an ISO 8601 string. */
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  /**
+   * The acting principal by name (default the local admin), which must be active.
+   *
+   * @throws PRINCIPAL_NOT_FOUND (not-found), PRINCIPAL_DISABLED (permission).
+   */
+  async actor(name: string | undefined, repos: Repositories = this.store.repos): Promise<Principal> {
+    const p = await this.principal(name ?? LOCAL_ADMIN, repos);
+    if (p.status !== 'active') {
+      throw forbidden('PRINCIPAL_DISABLED', `principal ${p.name} is disabled and cannot act`, { principal: p.name });
+    }
+    return p;
+  }
+
+  /** A principal by name (case-insensitive). @throws PRINCIPAL_NOT_FOUND */
+  async principal(name: string, repos: Repositories = this.store.repos): Promise<Principal> {
+    const p = await repos.principals.getByName(name);
+    if (!p) throw notFound('PRINCIPAL_NOT_FOUND', `principal ${name} does not exist`, { principal: name });
+    return p;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The platform: application services composed from the packages (design §5). Open one with
+ * {@link openPlatform} (store + keyring from a data dir / database URL) or build one from parts
+ * with {@link createPlatform} (tests, embedding).
+ */
+import { join } from 'node:path';
+import { isPatchbayError, type Clock, type IdGenerator, type Store } from '@patchbay/core';
+import { openStore } from '@patchbay/storage';
+import { LOCAL_ADMIN, PlatformContext, systemClock, uuidIds } from './context.js';
+import { loadKeyring, type Keyring } from './secrets/keyring.js';
+import { SecretVault } from './secrets/vault.js';
+import { EnvironmentService } from './services/environments.js';
+import { PrincipalService } from './services/principals.js';
+
+/** Options of {@link createPlatform}. */
+export interface CreatePlatformOptions {
+  store: Store;
+  keyring: Keyring;
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+/** Options of {@link openPlatform}. */
+export interface OpenPlatformOptions {
+  /** Data directory: SQLite file `patchbay.db` (unless databaseUrl) and `master.key`. */
+  dataDir: string;
+  /** PostgreSQL URL; when set, the store is PostgreSQL. */
+  databaseUrl?: string;
+  /** Environment variables (PATCHBAY_MASTER_KEY). */
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+/** The application services. Close it to release the store. */
+export class Platform {
+  readonly environments: EnvironmentService;
+  readonly principals: PrincipalService;
+
+  constructor(readonly ctx: PlatformContext) {
+    this.environments = new EnvironmentService(ctx);
+    this.principals = new PrincipalService(ctx);
+  }
+
+  get store(): Store {
+    return this.ctx.store;
+  }
+
+  get vault(): SecretVault {
+    return this.ctx.vault;
+  }
+
+  /** Closes the store. */
+  async close(): Promise<void> {
+    await this.ctx.store.close();
+  }
+}
+
+/** Builds a platform over an open store and keyring, and makes sure the local admin exists. */
+export async function createPlatform(options: CreatePlatformOptions): Promise<Platform> {
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? uuidIds;
+  const vault = new SecretVault({ store: options.store, keyring: options.keyring, clock, ids });
+  const ctx = new PlatformContext(options.store, vault, clock, ids);
+  await ensureLocalAdmin(ctx);
+  return new Platform(ctx);
+}
+
+/** Opens the store and keyring named by the options and returns the platform. */
+export async function openPlatform(options: OpenPlatformOptions): Promise<Platform> {
+  const keyring = loadKeyring({ env: options.env ?? {}, dataDir: options.dataDir });
+  const store = await openStore(
+    options.databaseUrl ? { databaseUrl: options.databaseUrl } : { sqliteFile: join(options.dataDir, 'patchbay.db') },
+  );
+  try {
+    return await createPlatform({ store, keyring, ...(options.clock ? { clock: options.clock } : {}), ...(options.ids ? { ids: options.ids } : {}) });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+async function ensureLocalAdmin(ctx: PlatformContext): Promise<void> {
+  if (await ctx.store.repos.principals.getByName(LOCAL_ADMIN)) return;
+  try {
+    await ctx.store.transaction(async (tx) => {
+      if (await tx.principals.getByName(LOCAL_ADMIN)) return;
+      await tx.principals.insert({
+        id: ctx.ids.newId(),
+        name: LOCAL_ADMIN,
+        kind: 'user',
+        displayName: 'Local administrator',
+        status: 'active',
+        createdOn: ctx.nowIso(),
+      });
+    });
+  } catch (e) {
+    // Another process created it at the same time.
+    if (!(isPatchbayError(e) && e.code === 'STORE_CONFLICT')) throw e;
+  }
+}

@@ -1,0 +1,74 @@
+/** Environments: create, list, get, policy (design §1, §3F). */
+import { conflict, defaultPolicy, invalid, notFound, type Environment, type EnvironmentPolicy } from '@patchbay/core';
+import type { PlatformContext } from '../context.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Options of {@link EnvironmentService.create}. */
+export interface CreateEnvironmentOptions {
+  /** Letters, digits, `_`, `.`, `-`; up to 64 characters; unique ignoring case. */
+  name: string;
+  displayName?: string;
+  /** The creating principal (default the local admin); it becomes the environment's Admin. */
+  actor?: string;
+  policy?: Partial<EnvironmentPolicy>;
+}
+
+/** Environment operations. */
+export class EnvironmentService {
+  constructor(private readonly ctx: PlatformContext) {}
+
+  /**
+   * Creates an environment; the actor becomes its Admin.
+   * @throws ENVIRONMENT_NAME_INVALID (invalid), ENVIRONMENT_EXISTS (conflict).
+   */
+  async create(options: CreateEnvironmentOptions): Promise<Environment> {
+    if (!NAME.test(options.name)) {
+      throw invalid(
+        'ENVIRONMENT_NAME_INVALID',
+        `environment name ${JSON.stringify(options.name)} is invalid: use 1–64 letters, digits, '_', '.', '-', starting with a letter or digit`,
+        { field: 'name', value: options.name },
+      );
+    }
+    return this.ctx.store.transaction(async (tx) => {
+      const actor = await this.ctx.actor(options.actor, tx);
+      const existing = await tx.environments.getByName(options.name);
+      if (existing) {
+        throw conflict('ENVIRONMENT_EXISTS', `environment ${existing.name} already exists`, { environment: existing.name });
+      }
+      const env: Environment = {
+        id: this.ctx.ids.newId(),
+        name: options.name,
+        displayName: options.displayName ?? options.name,
+        policy: { ...defaultPolicy(), ...options.policy },
+        createdOn: this.ctx.nowIso(),
+      };
+      await tx.environments.insert(env);
+      await tx.roles.set({ environmentId: env.id, principalId: actor.id, role: 'Admin' });
+      return env;
+    });
+  }
+
+  /** Every environment, by name. */
+  async list(): Promise<Environment[]> {
+    return this.ctx.store.repos.environments.list();
+  }
+
+  /** An environment by name (case-insensitive) or id. @throws ENVIRONMENT_NOT_FOUND (not-found) */
+  async get(nameOrId: string): Promise<Environment> {
+    const repos = this.ctx.store.repos;
+    const env = (await repos.environments.getByName(nameOrId)) ?? (await repos.environments.get(nameOrId));
+    if (!env) throw notFound('ENVIRONMENT_NOT_FOUND', `environment ${nameOrId} does not exist`, { environment: nameOrId });
+    return env;
+  }
+
+  /** Changes an environment's policy (merged into the current one). */
+  async setPolicy(options: { environment: string; policy: Partial<EnvironmentPolicy> }): Promise<Environment> {
+    return this.ctx.store.transaction(async (tx) => {
+      const env = await this.get(options.environment);
+      const next = { ...env, policy: { ...env.policy, ...options.policy } };
+      await tx.environments.update(next);
+      return next;
+    });
+  }
+}
