@@ -1,2 +1,3 @@
 /** Public entry of @patchbay/connectors. */
 export {};
+export * from './http/index.js';
