@@ -27,6 +27,7 @@ import {
   textOf,
   xmlToObject,
   escapeXmlAttribute,
+  newElement,
   type XmlElement,
 } from './xml.js';
 
@@ -122,16 +123,7 @@ function flagText(b: boolean | undefined): string | undefined {
 
 /** The `<connectionreference>` element for a reference, its fields patched into the element it was read from. */
 export function connectionReferenceElement(ref: ConnectionReferenceComponent): XmlElement {
-  const el: XmlElement = structuredClone(
-    ref.element ?? {
-      name: 'connectionreference',
-      startTag: '',
-      attributes: [],
-      selfClosing: true,
-      children: [],
-      childIndent: 2,
-    },
-  );
+  const el: XmlElement = ref.element ? structuredClone(ref.element) : newElement('connectionreference');
   const order = CONNECTION_REFERENCE_ORDER;
   setAttribute(el, 'connectionreferencelogicalname', ref.logicalName);
   setChildText(el, 'connectionreferencedisplayname', ref.displayName, order);
@@ -262,7 +254,7 @@ export function readWorkflowMetadata(el: XmlElement, file: string): WorkflowMeta
 
 /** The `<Workflow>` element with the flow's fields patched in. */
 export function workflowElement(meta: {
-  element: XmlElement;
+  element?: XmlElement;
   workflowId: string;
   name: string;
   description?: string;
@@ -272,7 +264,10 @@ export function workflowElement(meta: {
   stateCode?: number;
   statusCode?: number;
 }): XmlElement {
-  const el = structuredClone(meta.element);
+  const el = meta.element
+    ? structuredClone(meta.element)
+    : newElement('Workflow', [['WorkflowId', `{${meta.workflowId}}`]]);
+  if (!meta.element) setChildText(el, 'PrimaryEntity', 'none', WORKFLOW_ORDER);
   const currentId = normalizeGuid(getAttribute(el, 'WorkflowId'));
   if (currentId !== meta.workflowId) setAttribute(el, 'WorkflowId', `{${meta.workflowId}}`);
   setAttribute(el, 'Name', meta.name);
@@ -387,7 +382,7 @@ export function connectorElementAndParts(c: CustomConnectorComponent): {
   element: XmlElement;
   parts: Array<{ ref: string; data: Buffer }>;
 } {
-  const el = structuredClone(c.element);
+  const el = c.element ? structuredClone(c.element) : newElement('Connector');
   setChildText(el, 'connectorid', c.connectorId, CONNECTOR_ORDER);
   setChildText(el, 'description', c.description, CONNECTOR_ORDER);
   setChildText(el, 'displayname', c.displayName, CONNECTOR_ORDER);
@@ -562,7 +557,7 @@ export function environmentVariableFiles(def: EnvironmentVariableDefinition): {
   values?: Buffer;
   valuesPath: string;
 } {
-  const el = structuredClone(def.element);
+  const el = def.element ? structuredClone(def.element) : newElement('environmentvariabledefinition');
   setAttribute(el, 'schemaname', def.schemaName);
   if (labelled(el, 'displayname') !== def.displayName) {
     if (def.displayName === undefined) setChildText(el, 'displayname', undefined);
@@ -582,7 +577,12 @@ export function environmentVariableFiles(def: EnvironmentVariableDefinition): {
     setChildText(el, 'isrequired', def.isRequired ? '1' : '0', ENV_VAR_ORDER);
   setChildText(el, 'secretstore', numText(def.secretStore), ENV_VAR_ORDER);
   setChildText(el, 'type', String(def.typeCode), ENV_VAR_ORDER);
-  const { prolog, epilog, newline, encoding } = def.xmlFile;
+  const { prolog, epilog, newline, encoding } = def.xmlFile ?? {
+    prolog: '',
+    epilog: '',
+    newline: '\r\n',
+    encoding: { encoding: 'utf8', bom: false },
+  };
   const definition = encodeText(prolog + renderElement(el, 0, newline) + epilog, encoding);
   const valuesPath = def.fileName.replace(/[^/]+$/, 'environmentvariablevalues.json');
   let valuesText = def.valuesText;

@@ -153,8 +153,8 @@ export interface FlowComponent {
   triggers: FlowTrigger[];
   /** Number of actions, nested ones included. */
   actionCount: number;
-  /** The `<Workflow>` element as found. */
-  element: XmlElement;
+  /** The `<Workflow>` element as found (absent for a flow built in code: a minimal one is written). */
+  element?: XmlElement;
 }
 
 /** A `<Workflow>` that is not a JSON cloud flow (classic workflow, business process flow, …): kept as is. */
@@ -181,7 +181,8 @@ export interface ConnectionReferenceComponent {
   stateCode?: number;
   statusCode?: number;
   isCustomizable?: boolean;
-  element: XmlElement;
+  /** The element as found (absent for a reference built in code). */
+  element?: XmlElement;
 }
 
 /** Environment variable types (formats §1.5, type codes 100000000–100000005). */
@@ -207,9 +208,10 @@ export interface EnvironmentVariableDefinition {
   isCustomizable?: boolean;
   /** Path of the definition XML in the package. */
   fileName: string;
-  element: XmlElement;
+  /** The element as found (absent for a definition built in code). */
+  element?: XmlElement;
   /** The definition file's prolog (XML declaration, BOM) and trailing text, kept for writing. */
-  xmlFile: { encoding: TextEncoding; prolog: string; epilog: string; newline: string };
+  xmlFile?: { encoding: TextEncoding; prolog: string; epilog: string; newline: string };
   /** The values file as found (kept when `currentValue` is unchanged). */
   valuesText?: string;
   valuesEncoding?: TextEncoding;
@@ -244,7 +246,8 @@ export interface CustomConnectorComponent {
   /** Custom code (script.csx) text. */
   script?: string;
   parts: CustomConnectorPart[];
-  element: XmlElement;
+  /** The element as found (absent for a connector built in code). */
+  element?: XmlElement;
 }
 
 /** A file Patchbay keeps without interpreting it (Entities/, CanvasApps/, bots/, …). */
