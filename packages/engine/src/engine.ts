@@ -213,6 +213,13 @@ function htmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/** Inputs that read secure data are secure, and so are the outputs computed from them. */
+function markSecure(rec: ActionRecord): void {
+  const s = (rec.secure ??= {});
+  s.inputs = true;
+  s.outputs = true;
+}
+
 class TemplateError extends Error {
   constructor(
     readonly code: string,
@@ -376,7 +383,7 @@ class Driver {
     } catch (e) {
       throw new TemplateError('InvalidTemplate', `Unable to process template language expressions in action '${rec.name}' ${what}: '${(e as Error).message}'.`);
     } finally {
-      if (ctx.tainted) (rec.secure ??= {}).inputs = true;
+      if (ctx.tainted) markSecure(rec);
     }
   }
 
@@ -890,7 +897,7 @@ class Driver {
       throw new TemplateError('InvalidTemplate', `Unable to process template language expressions in action '${a.name}' inputs: '${(e as Error).message}'.`);
     } finally {
       ctx.hasItem = false;
-      if (ctx.tainted) (rec.secure ??= {}).inputs = true;
+      if (ctx.tainted) markSecure(rec);
     }
     this.succeed(idx, { body: out });
   }
@@ -919,7 +926,7 @@ class Driver {
         throw new TemplateError('InvalidTemplate', `Unable to process template language expressions in action '${a.name}' columns: '${(e as Error).message}'.`);
       } finally {
         ctx.hasItem = false;
-        if (ctx.tainted) (rec.secure ??= {}).inputs = true;
+        if (ctx.tainted) markSecure(rec);
       }
     } else {
       const keys: string[] = [];
@@ -1037,7 +1044,7 @@ class Driver {
 
   onActionCompleted(callId: string, result: ActionResult): void {
     const call = this.state.calls[callId];
-    if (!call) return; // late reply after a timeout, Terminate or cancel
+    if (!call || call.retryTimer) return; // late or duplicate reply (after a timeout, Terminate, cancel, or while waiting to retry)
     const idx = call.record;
     const rec = this.state.records[idx]!;
     let ok: boolean;
