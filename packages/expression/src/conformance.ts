@@ -1,0 +1,242 @@
+/**
+ * The conformance runner: evaluates cases in the format of ../shared/conformance/README.md and
+ * compares results. Pure (no I/O): the caller reads the file and supplies the clock.
+ */
+import { DOMParser } from '@xmldom/xmldom';
+import { compileExpression } from './compile.js';
+import { contextFromData, type ContextData } from './context.js';
+import { isExpressionError, ExpressionErrorCode } from './errors.js';
+import { parseJson } from './json.js';
+import { base64ToBytes, bytesToText, compareNumeric, isContentEnvelope, isNumeric, isObject, textToBytes } from './values.js';
+
+/** One case of a conformance file (required and optional fields of the README). */
+export interface ConformanceCase {
+  id: string;
+  expr: string;
+  expect?: unknown;
+  expectError?: boolean;
+  source?: string;
+  note?: string;
+  context?: ContextData;
+  compare?: 'json-unordered' | 'json-parse-string' | 'xml' | 'xml-nodes' | 'binary-bytes' | 'normalize-whitespace' | string;
+  expectBytesBase64?: string;
+  nondeterministic?: boolean;
+  expectPattern?: string;
+  expectOneOf?: unknown[];
+  assumeNow?: string;
+  derived?: boolean;
+  disputed?: boolean;
+  docSays?: unknown;
+  bigint?: boolean;
+  powerAutomate?: boolean;
+  notAnExpression?: boolean;
+  binary?: boolean;
+  [key: string]: unknown;
+}
+
+/** The outcome of one case. */
+export interface ConformanceResult {
+  id: string;
+  status: 'passed' | 'failed' | 'skipped';
+  /** The evaluated value (null when evaluation failed). */
+  actual: unknown;
+  /** The error raised, as `{code, message, details}`, or null. */
+  error: { code: string; message: string; details?: unknown } | null;
+  /** Why the case failed or was skipped. */
+  reason?: string;
+}
+
+/** Options of {@link runConformance}. */
+export interface ConformanceOptions {
+  /** Clock (epoch ms) for cases without `assumeNow`; the runner itself never reads the clock. */
+  now?: number;
+  /** PRNG seed for `rand()` / `guid()` (default 1). */
+  seed?: number;
+  /** Also judge disputed cases instead of reporting them as skipped. */
+  includeDisputed?: boolean;
+}
+
+// ----- comparison --------------------------------------------------------------------------------
+
+function numbersEqual(a: unknown, b: unknown): boolean {
+  if (!isNumeric(a) || !isNumeric(b)) return false;
+  if (compareNumeric(a, b) === 0) return true;
+  const x = Number(typeof a === 'object' ? a.toNumber() : a);
+  const y = Number(typeof b === 'object' ? b.toNumber() : b);
+  return Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= 4 * Number.EPSILON * Math.max(Math.abs(x), Math.abs(y));
+}
+
+/** Deep equality of JSON values with numeric comparison; `ordered` also compares object key order. */
+export function jsonEqual(a: unknown, b: unknown, ordered: boolean): boolean {
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (isNumeric(a) || isNumeric(b)) return numbersEqual(a, b);
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => jsonEqual(x, b[i], ordered));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  if (ordered && ka.some((k, i) => k !== kb[i])) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], ordered));
+}
+
+function xmlText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (isContentEnvelope(v)) return bytesToText(base64ToBytes(v.$content));
+  return undefined;
+}
+
+type XNode = { nodeType: number; nodeName: string; nodeValue: string | null; childNodes: ArrayLike<XNode>; attributes?: ArrayLike<XNode> & { length: number }; namespaceURI?: string | null };
+
+function canonical(node: XNode): string {
+  if (node.nodeType === 3 || node.nodeType === 4) return (node.nodeValue ?? '').trim().replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  if (node.nodeType === 9) return Array.from(node.childNodes).filter((n) => n.nodeType === 1).map(canonical).join('');
+  if (node.nodeType !== 1) return '';
+  const attrs = Array.from(node.attributes ?? [])
+    .map((a) => `${a.nodeName}="${a.nodeValue ?? ''}"`)
+    .sort();
+  const kids = Array.from(node.childNodes)
+    .filter((n) => n.nodeType === 1 || ((n.nodeType === 3 || n.nodeType === 4) && (n.nodeValue ?? '').trim().length > 0))
+    .map(canonical)
+    .join('');
+  return `<${node.nodeName}${attrs.length ? ' ' + attrs.join(' ') : ''}>${kids}</${node.nodeName}>`;
+}
+
+/** Canonical form of XML text (attribute order, declaration and insignificant white space ignored); undefined when not XML. */
+export function canonicalXml(text: string): string | undefined {
+  try {
+    const doc = new DOMParser({
+      onError: (level: string, msg: string) => {
+        if (level !== 'warning') throw new Error(msg);
+      },
+    }).parseFromString(text, 'text/xml') as unknown as XNode;
+    return canonical(doc);
+  } catch {
+    return undefined;
+  }
+}
+
+function xmlEqual(actual: unknown, expected: unknown): boolean {
+  const a = xmlText(actual);
+  const e = xmlText(expected);
+  if (a === undefined || e === undefined) return jsonEqual(actual, expected, false);
+  const ca = a.trimStart().startsWith('<') ? canonicalXml(a) : undefined;
+  const ce = e.trimStart().startsWith('<') ? canonicalXml(e) : undefined;
+  if (ca === undefined || ce === undefined) return a === e;
+  return ca === ce;
+}
+
+function bytesOf(v: unknown): Uint8Array | undefined {
+  if (isContentEnvelope(v)) return base64ToBytes(v.$content);
+  if (typeof v === 'string') return textToBytes(v);
+  return undefined;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function binaryMatches(actual: unknown, expected: unknown): boolean {
+  if (jsonEqual(actual, expected, false)) return true;
+  if (!isContentEnvelope(actual) || typeof expected !== 'string') return false;
+  return actual.$content === expected || bytesToText(base64ToBytes(actual.$content)) === expected;
+}
+
+function compare(c: ConformanceCase, actual: unknown): string | undefined {
+  const expected = c.expect;
+  if (c.nondeterministic) {
+    if (typeof c.expectPattern === 'string') {
+      const text = typeof actual === 'string' ? actual : JSON.stringify(actual);
+      return new RegExp(c.expectPattern).test(text) ? undefined : `does not match /${c.expectPattern}/`;
+    }
+    if (Array.isArray(c.expectOneOf)) {
+      return c.expectOneOf.some((x) => jsonEqual(actual, x, false)) ? undefined : 'is not one of the expected values';
+    }
+  }
+  switch (c.compare) {
+    case 'json-unordered':
+      return jsonEqual(actual, expected, false) ? undefined : 'differs (key order ignored)';
+    case 'json-parse-string': {
+      if (typeof actual !== 'string') return 'is not a string';
+      let parsed: unknown;
+      try {
+        parsed = parseJson(actual);
+      } catch {
+        return 'is not JSON text';
+      }
+      return jsonEqual(parsed, expected, false) ? undefined : 'differs after parsing the string as JSON';
+    }
+    case 'xml':
+      return xmlEqual(actual, expected) ? undefined : 'differs as XML';
+    case 'xml-nodes': {
+      if (!Array.isArray(actual) || !Array.isArray(expected) || actual.length !== expected.length) return 'differs as a list of XML nodes';
+      return actual.every((x, i) => xmlEqual(x, expected[i])) ? undefined : 'differs as a list of XML nodes';
+    }
+    case 'binary-bytes': {
+      const bytes = bytesOf(actual);
+      if (!bytes || typeof c.expectBytesBase64 !== 'string') return 'is not binary content';
+      return sameBytes(bytes, base64ToBytes(c.expectBytesBase64)) ? undefined : 'has different bytes';
+    }
+    case 'normalize-whitespace': {
+      const norm = (v: unknown): unknown => (typeof v === 'string' ? v.replace(/\s+/g, ' ').trim() : v);
+      return jsonEqual(norm(actual), norm(expected), false) ? undefined : 'differs (white space normalised)';
+    }
+  }
+  if (c.binary && binaryMatches(actual, expected)) return undefined;
+  return jsonEqual(actual, expected, true) ? undefined : 'differs';
+}
+
+function errorJson(e: unknown): ConformanceResult['error'] {
+  if (isObject(e) || e instanceof Error) {
+    const err = e as { code?: unknown; message?: unknown; details?: unknown };
+    return { code: typeof err.code === 'string' ? err.code : 'INTERNAL', message: String(err.message ?? e), details: err.details };
+  }
+  return { code: 'INTERNAL', message: String(e) };
+}
+
+/** Runs one case. */
+export function runCase(c: ConformanceCase, options: ConformanceOptions = {}): ConformanceResult {
+  const skipped = c.disputed === true && !options.includeDisputed;
+  let actual: unknown = null;
+  let error: ConformanceResult['error'] = null;
+  let typedError = false;
+  try {
+    const compiled = compileExpression(c.expr);
+    const ctx = contextFromData(c.context ?? {}, {
+      ...(typeof c.assumeNow === 'string' ? { assumeNow: c.assumeNow } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
+      seed: options.seed ?? 1,
+    });
+    actual = compiled.evaluate(ctx);
+  } catch (e) {
+    error = errorJson(e);
+    typedError = isExpressionError(e) && (e as { code: string }).code !== ExpressionErrorCode.Internal;
+  }
+  let reason: string | undefined;
+  if (c.expectError) {
+    if (!error) reason = 'expected an error, but evaluation succeeded';
+    else if (!typedError) reason = `expected an expression error, got ${error.code}`;
+  } else if (error) {
+    reason = `unexpected error ${error.code}: ${error.message}`;
+  } else {
+    const diff = compare(c, actual);
+    if (diff) reason = `result ${diff}`;
+  }
+  if (skipped) return { id: c.id, status: 'skipped', actual, error, reason: `disputed${reason ? ` (${reason})` : ''}` };
+  return reason ? { id: c.id, status: 'failed', actual, error, reason } : { id: c.id, status: 'passed', actual, error };
+}
+
+/** Runs every case (pure: no I/O; the clock comes from `options.now`). */
+export function runConformance(cases: readonly ConformanceCase[], options: ConformanceOptions = {}): ConformanceResult[] {
+  return cases.map((c) => runCase(c, options));
+}
+
+/** Counts results by status. */
+export function summarize(results: readonly ConformanceResult[]): { passed: number; failed: number; skipped: number } {
+  const s = { passed: 0, failed: 0, skipped: 0 };
+  for (const r of results) s[r.status]++;
+  return s;
+}
