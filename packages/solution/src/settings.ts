@@ -204,7 +204,18 @@ export interface SettingsCheckResult {
   /** Fits, and no placeholder or empty value is left: ready to deploy. */
   ready: boolean;
   findings: Finding[];
-  summary: { errors: number; warnings: number; info: number; placeholders: number; emptyValues: number };
+  /**
+   * `placeholders`: tokens in the values pac reads (ConnectionId, Value); `otherPlaceholders`: tokens in
+   * keys pac does not read (e.g. ConnectionOwner), which other pipeline steps fill in.
+   */
+  summary: {
+    errors: number;
+    warnings: number;
+    info: number;
+    placeholders: number;
+    otherPlaceholders: number;
+    emptyValues: number;
+  };
 }
 
 /**
@@ -247,6 +258,7 @@ export function checkDeploymentSettings(
   );
 
   let placeholders = 0;
+  let otherPlaceholders = 0;
   let emptyValues = 0;
   const valueChecks = (
     entry: { path: string; extra: Record<string, unknown> },
@@ -254,10 +266,11 @@ export function checkDeploymentSettings(
     value: string,
     subject: Pick<Finding, 'reference' | 'variable'>,
   ): void => {
-    const check = (path: string, v: string): void => {
+    const check = (path: string, v: string, read: boolean): void => {
       const tokens = findPlaceholders(v);
       if (tokens.length > 0) {
-        placeholders += tokens.length;
+        if (read) placeholders += tokens.length;
+        else otherPlaceholders += tokens.length;
         findings.push({
           code: 'SETTINGS_PLACEHOLDER',
           severity: 'warning',
@@ -277,8 +290,9 @@ export function checkDeploymentSettings(
         ...subject,
         details: { path },
       });
-    } else check(path, value);
-    for (const [k, v] of Object.entries(entry.extra)) if (typeof v === 'string') check(jsonPath(entry.path, k), v);
+    } else check(path, value, true);
+    for (const [k, v] of Object.entries(entry.extra))
+      if (typeof v === 'string') check(jsonPath(entry.path, k), v, false);
   };
   for (const e of settings.connectionReferences)
     valueChecks(e, 'ConnectionId', e.connectionId, { reference: e.logicalName });
@@ -379,12 +393,18 @@ export function checkDeploymentSettings(
   findings.sort(
     (a, b) => rank[a.severity] - rank[b.severity] || a.code.localeCompare(b.code) || a.message.localeCompare(b.message),
   );
-  const summary = { errors: 0, warnings: 0, info: 0, placeholders, emptyValues };
+  const summary = { errors: 0, warnings: 0, info: 0, placeholders, otherPlaceholders, emptyValues };
   for (const f of findings) {
     if (f.severity === 'error') summary.errors++;
     else if (f.severity === 'warning') summary.warnings++;
     else summary.info++;
   }
   const fits = summary.errors === 0;
-  return { file: settings.file, fits, ready: fits && placeholders === 0 && emptyValues === 0, findings, summary };
+  return {
+    file: settings.file,
+    fits,
+    ready: fits && placeholders === 0 && otherPlaceholders === 0 && emptyValues === 0,
+    findings,
+    summary,
+  };
 }

@@ -208,7 +208,7 @@ export function solutionCommand(program: Command, ctx: CliContext): Command {
           ? 'ready to deploy'
           : 'fits, not filled in yet';
       ctx.println(
-        `${opts.settingsFile}: ${verdict} (${s.errors} errors, ${s.warnings} warnings: ${s.placeholders} placeholders, ${s.emptyValues} empty values)${pkg ? ` for ${pkg.manifest.uniqueName}` : ''}.`,
+        `${opts.settingsFile}: ${verdict} (${s.errors} errors, ${s.warnings} warnings: ${s.placeholders + s.otherPlaceholders} placeholders, ${s.emptyValues} empty values)${pkg ? ` for ${pkg.manifest.uniqueName}` : ''}.`,
       );
     });
 

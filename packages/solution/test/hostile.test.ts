@@ -1,0 +1,286 @@
+/**
+ * Hostile input (design §6): zip bomb, zip-slip, billion laughs, truncated zip, invalid and
+ * too-deep JSON, a flow using a connection key its map lacks. Inputs are built here from real
+ * corpus packages; every error names the file (and line or JSON path) and nothing is written.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdir, readFile, symlink, writeFile, cp, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isPatchbayError, type PatchbayError } from '@patchbay/core';
+import {
+  analyzeSolution,
+  parseSolutionFiles,
+  readSolution,
+  readSolutionZip,
+  writeZipEntries,
+  renderSolutionFiles,
+} from '@patchbay/solution';
+import { corpusPath, corpusZipEntries, patchCentralDirectorySize, tempDir, zipWithRenamedEntry } from './helpers.js';
+
+async function caught(p: Promise<unknown> | (() => unknown)): Promise<PatchbayError> {
+  try {
+    if (typeof p === 'function') p();
+    else await p;
+  } catch (e) {
+    if (isPatchbayError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected an error');
+}
+
+const FLOW = 'Workflows/PowerPlatformBlogUpdates-369D136B-ECC3-ED11-83FF-000D3AB474C9.json';
+const BLOG_ZIP = 'solutions/zip/power-platform-blog-updates.zip';
+
+describe('zip container', () => {
+  it('refuses a zip bomb (one highly compressible large entry) before inflating it', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    entries.set('CanvasApps/bomb.bin', Buffer.alloc(24 * 1024 * 1024));
+    const bomb = await writeZipEntries(entries);
+    expect(bomb.length).toBeLessThan(200 * 1024);
+    const e = await caught(readSolutionZip(bomb, { name: 'bomb.zip' }));
+    expect(e.code).toBe('ZIP_COMPRESSION_RATIO');
+    expect(e.category).toBe('invalid');
+    expect(e.details).toMatchObject({ file: 'bomb.zip', entry: 'CanvasApps/bomb.bin' });
+    expect(e.details['ratio']).toBeGreaterThan(100);
+  });
+
+  it('stops an entry that inflates beyond the size its header declares', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    entries.set('CanvasApps/liar.bin', Buffer.alloc(8 * 1024 * 1024, 7));
+    const lying = patchCentralDirectorySize(await writeZipEntries(entries), 'CanvasApps/liar.bin', 1000);
+    const e = await caught(readSolutionZip(lying, { name: 'liar.zip' }));
+    expect(e.code).toMatch(/^ZIP_(TOO_LARGE|INVALID)$/);
+    expect(e.details).toMatchObject({ file: 'liar.zip', entry: 'CanvasApps/liar.bin' });
+  });
+
+  it('caps the total uncompressed size and the entry count', async () => {
+    const data = await readFile(corpusPath(BLOG_ZIP));
+    const big = await caught(readSolutionZip(data, { name: 'blog.zip', limits: { maxTotalBytes: 50_000 } }));
+    expect(big.code).toBe('ZIP_TOO_LARGE');
+    const many = await caught(readSolutionZip(data, { name: 'blog.zip', limits: { maxEntries: 10 } }));
+    expect(many.code).toBe('ZIP_TOO_MANY_ENTRIES');
+    expect(many.details).toMatchObject({ entries: 30, limit: 10 });
+  });
+
+  it('refuses entries that escape the package (zip-slip, absolute paths)', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    entries.set('XX/evil.txt', Buffer.from('owned'));
+    const slip = await zipWithRenamedEntry(entries, 'XX/evil.txt', '../evil.txt');
+    const e = await caught(readSolutionZip(slip, { name: 'slip.zip' }));
+    expect(e.code).toBe('ZIP_ENTRY_PATH_INVALID');
+    expect(e.message).toContain('../evil.txt');
+    expect(e.details['file']).toBe('slip.zip');
+
+    const entries2 = await corpusZipEntries(BLOG_ZIP);
+    entries2.set('Xtmp/evil.txt', Buffer.from('owned'));
+    const abs = await zipWithRenamedEntry(entries2, 'Xtmp/evil.txt', '/tmp/evil.txt');
+    expect((await caught(readSolutionZip(abs, { name: 'abs.zip' }))).code).toBe('ZIP_ENTRY_PATH_INVALID');
+  });
+
+  it('reports a truncated zip as not readable, naming the file', async () => {
+    const data = await readFile(corpusPath(BLOG_ZIP));
+    const e = await caught(readSolutionZip(data.subarray(0, Math.floor(data.length / 2)), { name: 'truncated.zip' }));
+    expect(e.code).toBe('ZIP_INVALID');
+    expect(e.message).toContain('truncated.zip');
+  });
+
+  it('reports a zip without solution.xml as a missing part', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    entries.delete('solution.xml');
+    const e = await caught(readSolutionZip(await writeZipEntries(entries), { name: 'nosolution.zip' }));
+    expect(e.code).toBe('SOLUTION_PART_MISSING');
+    expect(e.details).toMatchObject({ part: 'solution.xml' });
+  });
+});
+
+describe('XML', () => {
+  const laughs = [
+    '<?xml version="1.0"?>',
+    '<!DOCTYPE lolz [',
+    ' <!ENTITY lol "lol">',
+    ' <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">',
+    ' <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">',
+    ']>',
+    '<ImportExportXml><Workflows /><connectionreferences><connectionreference connectionreferencelogicalname="x"><connectionreferencedisplayname>&lol3;</connectionreferencedisplayname></connectionreference></connectionreferences></ImportExportXml>',
+  ].join('\n');
+
+  it('refuses a billion-laughs customizations.xml without expanding anything', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    entries.set('customizations.xml', Buffer.from(laughs));
+    const e = await caught(readSolutionZip(await writeZipEntries(entries), { name: 'laughs.zip' }));
+    expect(e.code).toBe('XML_DOCTYPE_FORBIDDEN');
+    expect(e.details).toMatchObject({ file: 'laughs.zip:customizations.xml', line: 2, column: 1 });
+  });
+
+  it('refuses an external entity in an environment variable definition of a folder', async () => {
+    const dir = await tempDir();
+    await cp(corpusPath('solutions/unpacked/power-platform-blog-updates'), join(dir, 'tree'), { recursive: true });
+    const def = join(
+      dir,
+      'tree',
+      'environmentvariabledefinitions',
+      'natiturt_EmailSubject',
+      'environmentvariabledefinition.xml',
+    );
+    await writeFile(
+      def,
+      '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<environmentvariabledefinition schemaname="natiturt_EmailSubject"><defaultvalue>&xxe;</defaultvalue><type>100000000</type></environmentvariabledefinition>',
+    );
+    const e = await caught(readSolution(join(dir, 'tree')));
+    expect(e.code).toBe('XML_DOCTYPE_FORBIDDEN');
+    expect(String(e.details['file'])).toContain('natiturt_EmailSubject/environmentvariabledefinition.xml');
+  });
+
+  it('reports malformed XML with file, line and column', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    const text = entries.get('customizations.xml')?.toString('utf8') ?? '';
+    entries.set(
+      'customizations.xml',
+      Buffer.from(text.replace('</connectionreferencedisplayname>', '</connectionreferencedisplaynam>')),
+    );
+    const e = await caught(readSolutionZip(await writeZipEntries(entries), { name: 'bad.zip' }));
+    expect(e.code).toBe('XML_INVALID');
+    expect(e.details['file']).toBe('bad.zip:customizations.xml');
+    expect(e.details['line']).toBeGreaterThan(1);
+  });
+
+  it('caps element depth', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    entries.set('solution.xml', Buffer.from('<a>'.repeat(400) + '</a>'.repeat(400)));
+    const e = await caught(readSolutionZip(await writeZipEntries(entries), { name: 'deep.zip' }));
+    expect(e.code).toBe('XML_TOO_DEEP');
+  });
+});
+
+describe('flow JSON', () => {
+  it('reports invalid JSON in a flow with the file and line', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    const text = entries.get(FLOW)?.toString('utf8') ?? '';
+    const lines = text.split('\n');
+    lines[9] = (lines[9] ?? '') + ' ,,';
+    entries.set(FLOW, Buffer.from(lines.join('\n')));
+    const e = await caught(readSolutionZip(await writeZipEntries(entries), { name: 'badflow.zip' }));
+    expect(e.code).toBe('JSON_INVALID');
+    expect(e.details['file']).toBe(`badflow.zip:${FLOW}`);
+    expect(e.details['line']).toBe(10);
+  });
+
+  it('caps JSON depth and size', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    entries.set(FLOW, Buffer.from('['.repeat(5000) + ']'.repeat(5000)));
+    const deep = await caught(readSolutionZip(await writeZipEntries(entries), { name: 'deep.zip' }));
+    expect(deep.code).toBe('JSON_TOO_DEEP');
+    expect(deep.details).toMatchObject({ file: `deep.zip:${FLOW}`, line: 1, column: 257 });
+    const data = await readFile(corpusPath(BLOG_ZIP));
+    const large = await caught(readSolutionZip(data, { name: 'blog.zip', limits: { maxJsonBytes: 1000 } }));
+    expect(large.code).toBe('JSON_TOO_LARGE');
+  });
+
+  it('reports a flow JSON of the wrong shape with the JSON path', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    const flow = JSON.parse(entries.get(FLOW)?.toString('utf8') ?? '') as {
+      properties: { connectionReferences: unknown };
+    };
+    flow.properties.connectionReferences = { shared_rss_1: 'not an object' };
+    entries.set(FLOW, Buffer.from(JSON.stringify(flow)));
+    const e = await caught(readSolutionZip(await writeZipEntries(entries), { name: 'shape.zip' }));
+    expect(e.code).toBe('FLOW_SHAPE_INVALID');
+    expect(e.details).toMatchObject({
+      file: `shape.zip:${FLOW}`,
+      path: '$.properties.connectionReferences.shared_rss_1',
+    });
+  });
+
+  it('reads a flow whose host.connectionName is not in its map, and the analysis reports it', async () => {
+    const zip = 'solutions/zip/sharepoint-list-update-created-by.zip';
+    const entries = await corpusZipEntries(zip);
+    const flowPath = [...entries.keys()].find((p) => p.startsWith('Workflows/')) as string;
+    const text = entries.get(flowPath)?.toString('utf8') ?? '';
+    expect(text).toContain('"connectionName": "shared_sharepointonline-1"');
+    entries.set(
+      flowPath,
+      Buffer.from(
+        text.replace('"connectionName": "shared_sharepointonline-1"', '"connectionName": "shared_sharepointonline-9"'),
+      ),
+    );
+    const pkg = await readSolutionZip(await writeZipEntries(entries), { name: 'unmapped.zip' });
+    expect(pkg.flows[0]?.unmappedUses).toEqual([
+      expect.objectContaining({
+        key: 'shared_sharepointonline-9',
+        kind: 'action',
+        type: 'OpenApiConnection',
+        operationId: 'HttpRequest',
+      }),
+    ]);
+    const a = analyzeSolution(pkg);
+    const finding = a.findings.find((f) => f.code === 'CONNECTION_KEY_NOT_IN_MAP');
+    expect(finding).toMatchObject({ severity: 'error', key: 'shared_sharepointonline-9' });
+    expect(finding?.details).toMatchObject({ file: flowPath });
+    expect(a.findings.some((f) => f.code === 'CONNECTION_KEY_UNUSED' && f.key === 'shared_sharepointonline-1')).toBe(
+      true,
+    );
+  });
+
+  it('finds the key of a legacy ApiConnection action in its $connections expression', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    const text = entries.get(FLOW)?.toString('utf8') ?? '';
+    entries.set(
+      FLOW,
+      Buffer.from(text.replace("['shared_office365_1']['connectionId']", "['shared_office365_x']['connectionId']")),
+    );
+    const pkg = await readSolutionZip(await writeZipEntries(entries), { name: 'unmapped.zip' });
+    expect(pkg.flows[0]?.unmappedUses).toEqual([
+      expect.objectContaining({
+        key: 'shared_office365_x',
+        type: 'ApiConnection',
+        method: 'post',
+        path: 'Send_an_email',
+      }),
+    ]);
+    expect(analyzeSolution(pkg).summary.errors).toBe(1);
+  });
+});
+
+describe('folders', () => {
+  it('refuses symbolic links inside a solution folder', async () => {
+    const dir = await tempDir();
+    await cp(corpusPath('solutions/unpacked/patch-tuesday'), join(dir, 'tree'), { recursive: true });
+    await symlink('/etc/passwd', join(dir, 'tree', 'Other', 'link.xml'));
+    const e = await caught(readSolution(join(dir, 'tree')));
+    expect(e.code).toBe('FOLDER_SYMLINK_REFUSED');
+  });
+
+  it('refuses to write a package whose preserved paths would escape the folder', async () => {
+    const pkg = await readSolution(corpusPath('solutions/zip/patch-tuesday.zip'));
+    pkg.files.push({ path: '../outside.txt', data: Buffer.from('x') });
+    const e = await caught(() => renderSolutionFiles(pkg, 'folder'));
+    expect(e.code).toBe('SOLUTION_PATH_INVALID');
+  });
+
+  it('refuses a WorkflowId that is not a GUID and a JsonFileName that escapes', async () => {
+    const files = await corpusZipEntries('solutions/zip/patch-tuesday.zip');
+    const cust = files.get('customizations.xml')?.toString('utf8') ?? '';
+    const badId = new Map(files);
+    badId.set(
+      'customizations.xml',
+      Buffer.from(cust.replace('WorkflowId="{1e7c5c7b-0884-ee11-8179-000d3a5a8520}"', 'WorkflowId="nope"')),
+    );
+    expect((await caught(() => parseSolutionFiles(badId, { layout: 'zip', name: 'p.zip' }))).details).toMatchObject({
+      field: 'Workflow/@WorkflowId',
+    });
+    const escape = new Map(files);
+    escape.set('customizations.xml', Buffer.from(cust.replace('<JsonFileName>/Workflows/', '<JsonFileName>/../../')));
+    const e = await caught(() => parseSolutionFiles(escape, { layout: 'zip', name: 'p.zip' }));
+    expect(e.code).toBe('SOLUTION_FIELD_INVALID');
+    expect(e.details).toMatchObject({ field: 'Workflow/JsonFileName' });
+  });
+
+  it('writes nothing when the input is bad (the target folder is not created)', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'in'));
+    const data = await readFile(corpusPath(BLOG_ZIP));
+    await writeFile(join(dir, 'in', 'truncated.zip'), data.subarray(0, 100));
+    await expect(readSolution(join(dir, 'in', 'truncated.zip'))).rejects.toMatchObject({ code: 'ZIP_INVALID' });
+    await expect(stat(join(dir, 'out'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
