@@ -1,0 +1,253 @@
+/**
+ * `patchbay solution …` in-process (main + memoryIO) on the real corpus, and once through the
+ * built binary (apps/cli/bin/patchbay.js, built by `npx tsc -b`).
+ */
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { main, memoryIO } from '@patchbay/cli';
+import { describeSolution, readSolution } from '@patchbay/solution';
+import { corpusPath, tempDir } from './helpers.js';
+
+async function run(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = memoryIO(cwd ? { cwd } : {});
+  const code = await main(args, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+const ALM_DEFAULT = corpusPath('settings/ALMAcceleratorSampleSolution/default/deploymentSettings.json');
+
+describe('patchbay solution analyze', () => {
+  it('prints the model and findings of an unpacked folder as JSON', async () => {
+    const r = await run([
+      'solution',
+      'analyze',
+      corpusPath('solutions/unpacked/power-platform-blog-updates/'),
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      model: {
+        manifest: { uniqueName: string };
+        flows: Array<{ connectionMap: Record<string, { usedBy: unknown[] }> }>;
+        environmentVariables: unknown[];
+      };
+      analysis: { findings: Array<{ code: string }>; references: Array<{ logicalName: string; useCount: number }> };
+    };
+    expect(out.model.manifest.uniqueName).toBe('PowerPlatformBlogUpdates');
+    expect(out.model.flows).toHaveLength(1);
+    expect(out.model.flows[0]?.connectionMap['shared_rss_1']?.usedBy).toHaveLength(6);
+    expect(out.model.environmentVariables).toHaveLength(13);
+    expect(out.analysis.references.map((x) => [x.logicalName, x.useCount]).sort()).toEqual([
+      ['natiturt_OutlookConnection', 1],
+      ['natiturt_RSSConnection', 6],
+    ]);
+    expect(out.analysis.findings.map((f) => f.code)).toEqual(['REFERENCE_NAMING', 'REFERENCE_NAMING']);
+  });
+
+  it('prints the same for the zip of the same solution, as text and with --fail-on', async () => {
+    const zip = corpusPath('solutions/zip/power-platform-blog-updates.zip');
+    const json = await run(['solution', 'analyze', zip, '--json']);
+    const folder = await run([
+      'solution',
+      'analyze',
+      corpusPath('solutions/unpacked/power-platform-blog-updates'),
+      '--json',
+    ]);
+    const strip = (s: string): unknown => {
+      const o = JSON.parse(s) as { model: Record<string, unknown> };
+      delete o.model['files'];
+      return o;
+    };
+    expect(strip(json.stdout)).toEqual(strip(folder.stdout));
+    const text = await run(['solution', 'analyze', zip]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('PowerPlatformBlogUpdates 1.0.0.0 (unmanaged, publisher');
+    expect(text.stdout).toMatch(/natiturt_RSSConnection\s+shared_rss\s+Power Platform Blog Updates\s+6/);
+    expect((await run(['solution', 'analyze', zip, '--fail-on', 'warning'])).code).toBe(3);
+    expect((await run(['solution', 'analyze', zip, '--no-naming', '--fail-on', 'warning'])).code).toBe(0);
+    expect((await run(['solution', 'analyze', zip, '--naming-pattern', '^('])).code).toBe(1);
+  });
+
+  it('exits 2 with the file named for a bad package', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'bad.zip'), Buffer.from('PK not really'));
+    const r = await run(['solution', 'analyze', join(dir, 'bad.zip'), '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      error: { code: 'ZIP_INVALID', details: { file: join(dir, 'bad.zip') } },
+    });
+    expect((await run(['solution', 'analyze', join(dir, 'missing')])).code).toBe(2);
+  });
+});
+
+describe('patchbay solution create-settings and check-settings', () => {
+  it('creates settings holding the package names, which fit the package and wait to be filled in', async () => {
+    const dir = await tempDir();
+    for (const [flag, path] of [
+      ['--solution-zip', corpusPath('solutions/zip/term-buddy.zip')],
+      ['--solution-folder', corpusPath('solutions/unpacked/term-buddy')],
+    ] as const) {
+      const out = join(dir, `settings${flag}.json`);
+      const r = await run(['solution', 'create-settings', flag, path, '--settings-file', out]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('1 connection references, 9 environment variables');
+      const settings = JSON.parse(await readFile(out, 'utf8')) as {
+        EnvironmentVariables: Array<{ SchemaName: string }>;
+        ConnectionReferences: Array<{ LogicalName: string; ConnectorId: string }>;
+      };
+      const pkg = await readSolution(path);
+      expect(settings.ConnectionReferences.map((c) => c.LogicalName).sort()).toEqual(
+        pkg.connectionReferences.map((c) => c.logicalName).sort(),
+      );
+      expect(settings.EnvironmentVariables.map((c) => c.SchemaName).sort()).toEqual(
+        pkg.environmentVariables.map((c) => c.schemaName).sort(),
+      );
+      const check = await run(['solution', 'check-settings', path, '--settings-file', out]);
+      expect(check.code).toBe(3);
+      expect(check.stdout).toContain(
+        'fits, not filled in yet (0 errors, 10 warnings: 0 placeholders, 10 empty values) for termbuddy',
+      );
+      expect((await run(['solution', 'check-settings', path, '--settings-file', out, '--template'])).code).toBe(0);
+    }
+    expect((await run(['solution', 'create-settings', '--settings-file', join(dir, 'x.json')])).code).toBe(1);
+  });
+
+  it('reports the placeholders of a real settings file and whether it fits a package', async () => {
+    const r = await run(['solution', 'check-settings', '--settings-file', ALM_DEFAULT, '--json']);
+    expect(r.code).toBe(3);
+    const out = JSON.parse(r.stdout) as {
+      fits: boolean;
+      ready: boolean;
+      summary: { placeholders: number };
+      findings: Array<{ code: string; details: { tokens?: string[] } }>;
+    };
+    expect(out).toMatchObject({ fits: true, ready: false, summary: { placeholders: 9 } });
+    expect(out.findings.filter((f) => f.code === 'SETTINGS_PLACEHOLDER').flatMap((f) => f.details.tokens)).toContain(
+      '#{connectionreference.cat_CDS_Current}#',
+    );
+    expect((await run(['solution', 'check-settings', '--settings-file', ALM_DEFAULT, '--template'])).code).toBe(0);
+    const text = await run(['solution', 'check-settings', '--settings-file', ALM_DEFAULT]);
+    expect(text.stdout).toMatch(
+      /warning\s+SETTINGS_PLACEHOLDER\s+\$\.ConnectionReferences\[1\]\.ConnectionId: unresolved placeholder #\{connectionreference\.cat_CDS_Current\}#/,
+    );
+    // Against a package it was not made for: unknown and missing entries, exit 3.
+    const wrong = await run([
+      'solution',
+      'check-settings',
+      corpusPath('solutions/zip/term-buddy.zip'),
+      '--settings-file',
+      ALM_DEFAULT,
+      '--json',
+      '--template',
+    ]);
+    expect(wrong.code).toBe(3);
+    const w = JSON.parse(wrong.stdout) as { fits: boolean; findings: Array<{ code: string }> };
+    expect(w.fits).toBe(false);
+    expect(w.findings.filter((f) => f.code === 'SETTINGS_UNKNOWN_REFERENCE')).toHaveLength(2);
+    expect(w.findings.filter((f) => f.code === 'SETTINGS_MISSING_REFERENCE')).toHaveLength(1);
+  });
+
+  it('exits 2 for the legacy pair shape, with the JSON path and a hint', async () => {
+    const r = await run([
+      'solution',
+      'check-settings',
+      '--settings-file',
+      corpusPath('settings/ALMAcceleratorSampleSolution/Production/deploymentSettings.json'),
+      '--json',
+    ]);
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout) as {
+      error: { code: string; details: { errors: Array<{ path: string; hint: string }> } };
+    };
+    expect(out.error.code).toBe('SETTINGS_SHAPE_INVALID');
+    expect(out.error.details.errors[0]?.path).toBe('$.EnvironmentVariables[0]');
+    expect(out.error.details.errors[0]?.hint).toContain('[name, value] pair format');
+    expect(r.stderr).toContain('error SETTINGS_SHAPE_INVALID');
+  });
+});
+
+describe('patchbay solution unpack and pack', () => {
+  it('unpacks, refuses a non-empty folder without --allow-delete, packs back to an equal model', async () => {
+    const dir = await tempDir();
+    const zip = corpusPath('solutions/zip/varify-bot.zip');
+    const r = await run(['solution', 'unpack', '--zipfile', zip, '--folder', 'tree'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Unpacked VARify 1.0.0.3 into tree');
+    expect((await readdir(join(dir, 'tree'))).sort()).toEqual([
+      'Assets',
+      'Connectors',
+      'Other',
+      'Workflows',
+      'botcomponents',
+      'bots',
+    ]);
+    const again = await run(['solution', 'unpack', '-z', zip, '-f', 'tree'], dir);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('FOLDER_NOT_EMPTY');
+    expect((await run(['solution', 'unpack', '-z', zip, '-f', 'tree', '--allow-delete'], dir)).code).toBe(0);
+    expect((await run(['solution', 'unpack', '-z', zip, '-f', 'tree', '--allowDelete'], dir)).code).toBe(0);
+    const packed = await run(['solution', 'pack', '--zipfile', 'out/varify.zip', '--folder', 'tree', '--json'], dir);
+    expect(packed.code).toBe(0);
+    expect(JSON.parse(packed.stdout)).toMatchObject({
+      counts: { flows: 2, connectionReferences: 4, environmentVariables: 0, customConnectors: 1 },
+    });
+    const a = describeSolution(await readSolution(zip), {
+      includeFlowDefinitions: true,
+      includeConnectorDefinitions: true,
+    });
+    const b = describeSolution(await readSolution(join(dir, 'out', 'varify.zip')), {
+      includeFlowDefinitions: true,
+      includeConnectorDefinitions: true,
+    });
+    expect(b).toEqual(a);
+    expect((await run(['solution', 'pack', '--zipfile', 'x.zip', '--folder', zip], dir)).code).toBe(1);
+  });
+
+  it('writes nothing when the zip is hostile', async () => {
+    const dir = await tempDir();
+    const data = await readFile(corpusPath('solutions/zip/patch-tuesday.zip'));
+    await mkdir(join(dir, 'in'));
+    await writeFile(join(dir, 'in', 'cut.zip'), data.subarray(0, data.length - 200));
+    const r = await run(['solution', 'unpack', '--zipfile', 'in/cut.zip', '--folder', 'out'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error ZIP_INVALID: .*cut\.zip/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(await readdir(dir)).toEqual(['in']);
+  });
+});
+
+describe('the built binary', () => {
+  const bin = fileURLToPath(new URL('../../../apps/cli/bin/patchbay.js', import.meta.url));
+  const built = existsSync(fileURLToPath(new URL('../../../apps/cli/dist/commands/solution.js', import.meta.url)));
+  it('runs `solution analyze --json` on a zip and `check-settings` with exit 3', async () => {
+    expect(built, 'apps/cli is not built: run `npx tsc -b` (npm test does) before this test').toBe(true);
+    const exec = promisify(execFile);
+    const { stdout } = await exec(process.execPath, [
+      bin,
+      'solution',
+      'analyze',
+      corpusPath('solutions/zip/varify-bot.zip'),
+      '--json',
+    ]);
+    const out = JSON.parse(stdout) as {
+      model: { customConnectors: Array<{ name: string }> };
+      analysis: { summary: { errors: number } };
+    };
+    expect(out.model.customConnectors.map((c) => c.name)).toEqual(['ba_api-2dfootball']);
+    expect(out.analysis.summary.errors).toBe(0);
+    const failed = await exec(process.execPath, [
+      bin,
+      'solution',
+      'check-settings',
+      '--settings-file',
+      ALM_DEFAULT,
+    ]).catch((e: { code: number; stdout: string }) => e);
+    expect((failed as { code: number }).code).toBe(3);
+    expect((failed as { stdout: string }).stdout).toContain('9 placeholders');
+  });
+});
