@@ -8,3 +8,4 @@ export * from './names.js';
 export * from './access.js';
 export * from './activation.js';
 export * from './ports.js';
+export * from './connection-params.js';

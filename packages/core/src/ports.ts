@@ -153,7 +153,10 @@ export interface Repositories {
 /** A transactional store (SQLite or PostgreSQL). */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  /** Non-transactional repositories: each call is its own statement. */
+  /**
+   * The repositories. Inside `transaction(fn)` (in the same async context) they are the
+   * transaction's; outside, each call is its own statement.
+   */
   readonly repos: Repositories;
   /**
    * Runs `fn` in one transaction: every write commits together or none does (an exception rolls

@@ -42,6 +42,13 @@ export class PlatformContext {
     return p;
   }
 
+  /** True when the principal is an Admin of the environment (the local admin is Admin everywhere). */
+  async isAdmin(principal: Principal, environmentId: string, repos: Repositories = this.store.repos): Promise<boolean> {
+    if (principal.name.toLowerCase() === LOCAL_ADMIN) return true;
+    const roles = await repos.roles.listForPrincipal(principal.id);
+    return roles.some((r) => r.environmentId === environmentId && r.role === 'Admin');
+  }
+
   /** A principal by name (case-insensitive). @throws PRINCIPAL_NOT_FOUND */
   async principal(name: string, repos: Repositories = this.store.repos): Promise<Principal> {
     const p = await repos.principals.getByName(name);

@@ -9,4 +9,10 @@ export { SecretVault, type RotationReport, type SecretVaultOptions } from './sec
 export { EnvironmentService, type CreateEnvironmentOptions } from './services/environments.js';
 export { PrincipalService, type CreatePrincipalOptions, type PrincipalChange } from './services/principals.js';
 export { BUILTIN_CONNECTOR_IDS, builtinConnectors, isBuiltinConnector } from './services/builtins.js';
+export { ConnectorService, findConnector, type InstallConnectorOptions } from './services/connectors.js';
+export { ConnectionService, type ConnectionChange, type CreateConnectionOptions } from './services/connections.js';
+export { ReferenceService, usagesOf, type BindResult, type CreateReferenceOptions, type ReferenceUsage } from './services/references.js';
+export { FlowService } from './services/flows.js';
+export { loadWorld, reevaluateEnvironment, reevaluateAll } from './services/activation.js';
+export { resolveConnection, type ResolveConnectionOptions, type ResolvedConnection } from './services/resolution.js';
 export * from './runner/index.js';

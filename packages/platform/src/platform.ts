@@ -11,6 +11,10 @@ import { loadKeyring, type Keyring } from './secrets/keyring.js';
 import { SecretVault } from './secrets/vault.js';
 import { EnvironmentService } from './services/environments.js';
 import { PrincipalService } from './services/principals.js';
+import { ConnectorService } from './services/connectors.js';
+import { ConnectionService } from './services/connections.js';
+import { ReferenceService } from './services/references.js';
+import { FlowService } from './services/flows.js';
 
 /** Options of {@link createPlatform}. */
 export interface CreatePlatformOptions {
@@ -36,10 +40,18 @@ export interface OpenPlatformOptions {
 export class Platform {
   readonly environments: EnvironmentService;
   readonly principals: PrincipalService;
+  readonly connectors: ConnectorService;
+  readonly connections: ConnectionService;
+  readonly references: ReferenceService;
+  readonly flows: FlowService;
 
   constructor(readonly ctx: PlatformContext) {
     this.environments = new EnvironmentService(ctx);
     this.principals = new PrincipalService(ctx);
+    this.connectors = new ConnectorService(ctx, this.environments);
+    this.connections = new ConnectionService(ctx, this.environments);
+    this.references = new ReferenceService(ctx, this.environments);
+    this.flows = new FlowService(ctx, this.environments);
   }
 
   get store(): Store {

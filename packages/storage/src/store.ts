@@ -98,7 +98,12 @@ class KyselyStoreImpl implements KyselyStore {
     readonly db: Kysely<Database>,
     readonly kind: Store['kind'],
   ) {
-    this.repos = createRepositories(db);
+    const base = createRepositories(db);
+    // Inside a transaction, `repos` means the transaction's repositories: a read through `repos`
+    // sees the transaction's writes and never waits for the connection the transaction holds.
+    this.repos = new Proxy(base, {
+      get: (target, prop: keyof Repositories) => (this.active.getStore() ?? target)[prop],
+    });
   }
 
   async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
