@@ -13,7 +13,10 @@ import { memoryIO } from '../src/io.js';
 const unpacked = fileURLToPath(new URL('../../../../shared/corpus/solutions/unpacked/', import.meta.url));
 const flowFile = (solution: string, prefix: string): string => {
   const dir = join(unpacked, solution, 'Workflows');
-  return join(dir, readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('.json'))!);
+  return join(
+    dir,
+    readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('.json'))!,
+  );
 };
 
 async function run(...argv: string[]) {
@@ -31,7 +34,14 @@ interface Summary {
 
 describe('patchbay flow test', () => {
   it('a flow that answers: exit 0 and {status, response, actions}', async () => {
-    const r = await run('flow', 'test', flowFile('utility-flow-to-extract-number-by-length', 'Utilitytoextractnumberbylength'), '--body', '{"text":"id 4711 and 12","number":4}', '--json');
+    const r = await run(
+      'flow',
+      'test',
+      flowFile('utility-flow-to-extract-number-by-length', 'Utilitytoextractnumberbylength'),
+      '--body',
+      '{"text":"id 4711 and 12","number":4}',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as Summary;
     expect(s.status).toBe('Succeeded');
@@ -39,7 +49,12 @@ describe('patchbay flow test', () => {
     expect(s.actions.Filter_array).toEqual({ status: 'Succeeded' });
   });
   it('a run that ends Failed: exit 5, failed actions with their errors', async () => {
-    const r = await run('flow', 'test', flowFile('always-reply-to-request', 'PatternAlwaysreplytoHTTPrequest'), '--json');
+    const r = await run(
+      'flow',
+      'test',
+      flowFile('always-reply-to-request', 'PatternAlwaysreplytoHTTPrequest'),
+      '--json',
+    );
     expect(r.code).toBe(5);
     const s = JSON.parse(r.stdout) as Summary;
     expect(s.status).toBe('Failed');
@@ -58,7 +73,8 @@ describe('patchbay flow test', () => {
   });
   it('connector actions fail without static results and run with them', async () => {
     const file = flowFile('sharepoint-list-update-created-by', 'UpdateCreatedBy');
-    const body = '{"text":"Tasks","number":3,"text_1":"user@contoso.com","text_2":"https://contoso.sharepoint.com/sites/a"}';
+    const body =
+      '{"text":"Tasks","number":3,"text_1":"user@contoso.com","text_2":"https://contoso.sharepoint.com/sites/a"}';
     const without = await run('flow', 'test', file, '--body', body, '--json');
     expect(without.code).toBe(5);
     const err = (JSON.parse(without.stdout) as Summary).actions.Send_an_HTTP_request_to_SharePoint!.error!;
@@ -66,14 +82,29 @@ describe('patchbay flow test', () => {
     expect(err.message).toContain('shared_sharepointonline-1');
     const dir = mkdtempSync(join(tmpdir(), 'patchbay-flow-test-'));
     const mocks = join(dir, 'static.json');
-    writeFileSync(mocks, JSON.stringify({ Send_an_HTTP_request_to_SharePoint: { status: 'Succeeded', outputs: { statusCode: 200, body: { d: {} } } } }));
+    writeFileSync(
+      mocks,
+      JSON.stringify({
+        Send_an_HTTP_request_to_SharePoint: { status: 'Succeeded', outputs: { statusCode: 200, body: { d: {} } } },
+      }),
+    );
     const withMocks = await run('flow', 'test', file, '--body', body, '--static-results', mocks, '--json');
     expect(withMocks.code).toBe(0);
-    expect((JSON.parse(withMocks.stdout) as Summary).response).toMatchObject({ statusCode: 200, body: { status: 'Complete' } });
+    expect((JSON.parse(withMocks.stdout) as Summary).response).toMatchObject({
+      statusCode: 200,
+      body: { status: 'Complete' },
+    });
   });
   it('child flows are found next to the file by workflow id; environment variables come from --env-var', async () => {
     const file = flowFile('utility-flow-get-sharepoint-info-from-environment-variables', 'GetDataSourceListInfo-test');
-    const r = await run('flow', 'test', file, '--env-var', 'kk_v_SiteUrl=https://contoso.sharepoint.com/sites/x', '--json');
+    const r = await run(
+      'flow',
+      'test',
+      file,
+      '--env-var',
+      'kk_v_SiteUrl=https://contoso.sharepoint.com/sites/x',
+      '--json',
+    );
     // the child's SharePoint calls have no connector runtime: the child answers with its errors
     const s = JSON.parse(r.stdout) as Summary;
     expect(s.actions['Run_a_Child_Flow:_get_library_information_']!.status).toBe('Succeeded');
@@ -84,7 +115,13 @@ describe('patchbay flow test', () => {
     const dir = mkdtempSync(join(tmpdir(), 'patchbay-flow-test-'));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ A: { outputs: {} } }));
-    const r = await run('flow', 'test', flowFile('alt-text-generator', 'GenerateImageAltText'), '--static-results', bad);
+    const r = await run(
+      'flow',
+      'test',
+      flowFile('alt-text-generator', 'GenerateImageAltText'),
+      '--static-results',
+      bad,
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('INVALID_STATIC_RESULTS');
   });

@@ -24,10 +24,16 @@ beforeAll(async () => {
         res.writeHead(302, { Location: `/redirect-target?auth=${req.headers.authorization ?? 'none'}` }).end();
         break;
       case '/redirect-cross':
-        res.writeHead(307, { Location: `http://localhost:${port}/redirect-target?auth=${req.headers.authorization ?? 'none'}` }).end();
+        res
+          .writeHead(307, {
+            Location: `http://localhost:${port}/redirect-target?auth=${req.headers.authorization ?? 'none'}`,
+          })
+          .end();
         break;
       case '/redirect-target':
-        res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`target ${url.searchParams.get('auth')} now ${req.headers.authorization ?? 'none'}`);
+        res
+          .writeHead(200, { 'Content-Type': 'text/plain' })
+          .end(`target ${url.searchParams.get('auth')} now ${req.headers.authorization ?? 'none'}`);
         break;
       case '/loop':
         res.writeHead(302, { Location: '/loop' }).end();
@@ -85,8 +91,12 @@ describe('policy', () => {
   });
   it('a request to loopback is refused by the default policy before connecting', async () => {
     const client = createHttpClient();
-    await expect(client.request({ method: 'GET', url: `${base}/json` })).rejects.toMatchObject({ code: 'HTTP_HOST_DENIED' });
-    await expect(client.request({ method: 'GET', url: `http://localhost:${port}/json` })).rejects.toMatchObject({ code: 'HTTP_HOST_DENIED' });
+    await expect(client.request({ method: 'GET', url: `${base}/json` })).rejects.toMatchObject({
+      code: 'HTTP_HOST_DENIED',
+    });
+    await expect(client.request({ method: 'GET', url: `http://localhost:${port}/json` })).rejects.toMatchObject({
+      code: 'HTTP_HOST_DENIED',
+    });
     await client.close();
   });
   // The machine's own host name usually resolves to 127.0.0.1 (/etc/hosts): a name no host rule
@@ -102,7 +112,10 @@ describe('policy', () => {
   it.runIf(ownResolvesToLoopback)('a host name that resolves to a loopback address is refused after DNS', async () => {
     const client = createHttpClient();
     const err = await client.request({ method: 'GET', url: `http://${own}:${port}/json` }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'HTTP_HOST_DENIED', details: { reason: expect.stringMatching(/loopback address 127\./) } });
+    expect(err).toMatchObject({
+      code: 'HTTP_HOST_DENIED',
+      details: { reason: expect.stringMatching(/loopback address 127\./) },
+    });
     await client.close();
     const allowed = createHttpClient({ policy: { allowLoopback: true } });
     expect((await allowed.request({ method: 'GET', url: `http://${own}:${port}/json` })).statusCode).toBe(200);
@@ -125,21 +138,29 @@ describe('requests', () => {
     const same = await c.request({ method: 'GET', url: `${base}/redirect`, headers: { Authorization: 'Bearer x' } });
     expect(same.redirects).toBe(1);
     expect(Buffer.from(same.body).toString()).toBe('target Bearer x now Bearer x');
-    const res = await c.request({ method: 'GET', url: `${base}/redirect-cross`, headers: { Authorization: 'Bearer x' } });
+    const res = await c.request({
+      method: 'GET',
+      url: `${base}/redirect-cross`,
+      headers: { Authorization: 'Bearer x' },
+    });
     expect(res.url).toBe(`http://localhost:${port}/redirect-target?auth=Bearer%20x`);
     expect(Buffer.from(res.body).toString()).toBe('target Bearer x now none');
     await c.close();
   });
   it('stops after the redirect limit', async () => {
     const c = client();
-    await expect(c.request({ method: 'GET', url: `${base}/loop` })).rejects.toMatchObject({ code: 'HTTP_TOO_MANY_REDIRECTS' });
+    await expect(c.request({ method: 'GET', url: `${base}/loop` })).rejects.toMatchObject({
+      code: 'HTTP_TOO_MANY_REDIRECTS',
+    });
     const raw = await c.request({ method: 'GET', url: `${base}/loop`, maxRedirects: 0 });
     expect(raw.statusCode).toBe(302);
     await c.close();
   });
   it('caps the response size', async () => {
     const c = createHttpClient({ policy: { allowLoopback: true }, maxResponseBytes: 1024 });
-    await expect(c.request({ method: 'GET', url: `${base}/big` })).rejects.toMatchObject({ code: 'HTTP_RESPONSE_TOO_LARGE' });
+    await expect(c.request({ method: 'GET', url: `${base}/big` })).rejects.toMatchObject({
+      code: 'HTTP_RESPONSE_TOO_LARGE',
+    });
     await c.close();
   });
   it('times out (retryable)', async () => {
@@ -162,7 +183,9 @@ describe('requests', () => {
   });
   it('refuses non-HTTP URLs', async () => {
     const c = client();
-    await expect(c.request({ method: 'GET', url: 'file:///etc/passwd' })).rejects.toMatchObject({ code: 'HTTP_INVALID_URL' });
+    await expect(c.request({ method: 'GET', url: 'file:///etc/passwd' })).rejects.toMatchObject({
+      code: 'HTTP_INVALID_URL',
+    });
     await expect(c.request({ method: 'GET', url: 'not a url' })).rejects.toMatchObject({ code: 'HTTP_INVALID_URL' });
     await c.close();
   });
@@ -174,7 +197,13 @@ describe('decodeBody', () => {
     [{ 'content-type': 'text/plain' }, '{"x":1}', '{"x":1}'],
     [{}, '[1,2]', [1, 2]],
     [{ 'content-type': 'application/xml' }, '<a/>', '<a/>'],
-    [{ 'content-type': 'image/png' }, 'PNG', { '$content-type': 'image/png', $content: Buffer.from('PNG').toString('base64') }],
+    [
+      { 'content-type': 'image/png' },
+      'PNG',
+      { '$content-type': 'image/png', $content: Buffer.from('PNG').toString('base64') },
+    ],
     [{ 'content-type': 'application/json' }, '', null],
-  ])('%j %j', (headers, text, expected) => expect(decodeBody(headers as Record<string, string>, Buffer.from(text))).toEqual(expected));
+  ])('%j %j', (headers, text, expected) =>
+    expect(decodeBody(headers as Record<string, string>, Buffer.from(text))).toEqual(expected),
+  );
 });

@@ -75,7 +75,8 @@ export class EvalContext implements ExpressionContext {
   }
 
   variable(name: string): unknown {
-    if (this.operands !== undefined && name.startsWith(OPERAND_PREFIX)) return this.operands[Number(name.slice(OPERAND_PREFIX.length))];
+    if (this.operands !== undefined && name.startsWith(OPERAND_PREFIX))
+      return this.operands[Number(name.slice(OPERAND_PREFIX.length))];
     return this.state.variables[name]?.value;
   }
 

@@ -4,20 +4,33 @@
  */
 import { invalid } from '@patchbay/core';
 
-const DURATION = /^(-)?P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/i;
+const DURATION =
+  /^(-)?P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/i;
 
 /** Milliseconds per unit; months and years use 30 and 365 days (only `addDuration` is calendar-exact). */
-const MS = { Y: 365 * 86_400_000, M: 30 * 86_400_000, W: 7 * 86_400_000, D: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+const MS = {
+  Y: 365 * 86_400_000,
+  M: 30 * 86_400_000,
+  W: 7 * 86_400_000,
+  D: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+};
 
 /**
  * Parses an ISO 8601 duration into milliseconds (years = 365 days, months = 30 days).
  * Throws `INVALID_DURATION` (invalid) for anything else; `field` names the place in the definition.
  */
 export function parseDuration(text: unknown, field = 'duration'): number {
-  if (typeof text !== 'string') throw invalid('INVALID_DURATION', `${field} must be an ISO 8601 duration such as PT10S`, { field, value: text });
+  if (typeof text !== 'string')
+    throw invalid('INVALID_DURATION', `${field} must be an ISO 8601 duration such as PT10S`, { field, value: text });
   const m = DURATION.exec(text.trim());
   if (!m || text.trim() === 'P' || /T$/i.test(text.trim())) {
-    throw invalid('INVALID_DURATION', `${field}: '${text}' is not an ISO 8601 duration such as PT10S`, { field, value: text });
+    throw invalid('INVALID_DURATION', `${field}: '${text}' is not an ISO 8601 duration such as PT10S`, {
+      field,
+      value: text,
+    });
   }
   const n = (i: number): number => (m[i] ? Number(m[i]!.replace(',', '.')) : 0);
   const ms = n(2) * MS.Y + n(3) * MS.M + n(4) * MS.W + n(5) * MS.D + n(6) * MS.h + n(7) * MS.m + n(8) * MS.s;
@@ -57,6 +70,10 @@ export function addUnits(epochMs: number, count: number, unit: string): number {
       return Date.UTC(ty, tm, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
     }
     default:
-      throw invalid('INVALID_TIME_UNIT', `'${unit}' is not a time unit (Second, Minute, Hour, Day, Week, Month, Year)`, { unit });
+      throw invalid(
+        'INVALID_TIME_UNIT',
+        `'${unit}' is not a time unit (Second, Minute, Hour, Day, Week, Month, Year)`,
+        { unit },
+      );
   }
 }

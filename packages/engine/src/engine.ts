@@ -35,7 +35,10 @@ import type {
 } from './types.js';
 
 /** Error of a failed container or run (Logic Apps wording). */
-export const ACTION_FAILED: RunError = { code: 'ActionFailed', message: 'An action failed. No dependent actions succeeded.' };
+export const ACTION_FAILED: RunError = {
+  code: 'ActionFailed',
+  message: 'An action failed. No dependent actions succeeded.',
+};
 
 const TERMINAL = new Set<ActionStatus>(['Succeeded', 'Failed', 'Skipped', 'TimedOut', 'Cancelled', 'Aborted']);
 
@@ -44,7 +47,8 @@ export function isTerminalStatus(s: ActionStatus): boolean {
   return TERMINAL.has(s);
 }
 
-type Task = { t: 'start'; frame: number; name: string } | { t: 'terminal'; record: number } | { t: 'frameDone'; frame: number };
+type Task =
+  { t: 'start'; frame: number; name: string } | { t: 'terminal'; record: number } | { t: 'frameDone'; frame: number };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -86,7 +90,13 @@ export function httpCodeName(status: number): string {
 }
 
 /** Default retry policy of Http and connector actions (wdl-spec §4: exponential, 4 retries, PT7S, min PT5S, max PT1H). */
-export const DEFAULT_RETRY: RetryPolicy = { type: 'exponential', count: 4, intervalMs: 7000, minimumIntervalMs: 5000, maximumIntervalMs: 3_600_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  type: 'exponential',
+  count: 4,
+  intervalMs: 7000,
+  minimumIntervalMs: 5000,
+  maximumIntervalMs: 3_600_000,
+};
 
 /**
  * Reads `inputs.retryPolicy` (`none`, `fixed`, `exponential`, absent/`default`).
@@ -99,7 +109,10 @@ export function parseRetryPolicy(raw: unknown, fallback: RetryPolicy): RetryPoli
   if (type === 'default') return DEFAULT_RETRY;
   if (type === 'none') return { type: 'none' };
   const count = Number(raw.count ?? 4);
-  if (!Number.isInteger(count) || count < 0 || count > 90) throw invalid('INVALID_RETRY_POLICY', 'retryPolicy.count must be an integer between 1 and 90', { count: raw.count });
+  if (!Number.isInteger(count) || count < 0 || count > 90)
+    throw invalid('INVALID_RETRY_POLICY', 'retryPolicy.count must be an integer between 1 and 90', {
+      count: raw.count,
+    });
   const intervalMs = parseDuration(raw.interval ?? 'PT7S', 'retryPolicy.interval');
   if (type === 'fixed') return { type: 'fixed', count, intervalMs };
   if (type === 'exponential') {
@@ -107,11 +120,19 @@ export function parseRetryPolicy(raw: unknown, fallback: RetryPolicy): RetryPoli
       type: 'exponential',
       count,
       intervalMs,
-      minimumIntervalMs: raw.minimumInterval !== undefined ? parseDuration(raw.minimumInterval, 'retryPolicy.minimumInterval') : 5000,
-      maximumIntervalMs: raw.maximumInterval !== undefined ? parseDuration(raw.maximumInterval, 'retryPolicy.maximumInterval') : 86_400_000,
+      minimumIntervalMs:
+        raw.minimumInterval !== undefined ? parseDuration(raw.minimumInterval, 'retryPolicy.minimumInterval') : 5000,
+      maximumIntervalMs:
+        raw.maximumInterval !== undefined
+          ? parseDuration(raw.maximumInterval, 'retryPolicy.maximumInterval')
+          : 86_400_000,
     };
   }
-  throw invalid('INVALID_RETRY_POLICY', `retryPolicy.type '${String(raw.type)}' is not one of default, none, fixed, exponential`, { type: raw.type });
+  throw invalid(
+    'INVALID_RETRY_POLICY',
+    `retryPolicy.type '${String(raw.type)}' is not one of default, none, fixed, exponential`,
+    { type: raw.type },
+  );
 }
 
 /** `Retry-After` header (delta seconds or HTTP date) in ms from `nowMs`, or undefined. */
@@ -210,7 +231,12 @@ function csvField(s: string): string {
 }
 
 function htmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** Inputs that read secure data are secure, and so are the outputs computed from them. */
@@ -273,7 +299,8 @@ class Driver {
     const id = this.state.frames.length;
     const frame: FrameState = { id, children: {}, open: block.actions.length, startTime: this.now, ...init };
     const parent = init.parent !== null ? this.state.frames[init.parent] : undefined;
-    if (init.loopName !== undefined) frame.repetition = [...(parent?.repetition ?? []), { loop: init.loopName, index: init.index ?? 0 }];
+    if (init.loopName !== undefined)
+      frame.repetition = [...(parent?.repetition ?? []), { loop: init.loopName, index: init.index ?? 0 }];
     else if (parent?.repetition) frame.repetition = parent.repetition;
     this.state.frames.push(frame);
     return id;
@@ -381,7 +408,10 @@ class Driver {
     try {
       return value.evaluate(ctx);
     } catch (e) {
-      throw new TemplateError('InvalidTemplate', `Unable to process template language expressions in action '${rec.name}' ${what}: '${(e as Error).message}'.`);
+      throw new TemplateError(
+        'InvalidTemplate',
+        `Unable to process template language expressions in action '${rec.name}' ${what}: '${(e as Error).message}'.`,
+      );
     } finally {
       if (ctx.tainted) markSecure(rec);
     }
@@ -395,12 +425,18 @@ class Driver {
       ctx.operands = cond.operands.map((o) => o.evaluate(ctx));
       v = cond.value.evaluate(ctx);
     } catch (e) {
-      throw new TemplateError('InvalidTemplate', `Unable to process template language expressions for action '${rec.name}': '${(e as Error).message}'.`);
+      throw new TemplateError(
+        'InvalidTemplate',
+        `Unable to process template language expressions for action '${rec.name}': '${(e as Error).message}'.`,
+      );
     } finally {
       ctx.operands = undefined;
     }
     if (typeof v !== 'boolean') {
-      throw new TemplateError('InvalidTemplate', `The expression of action '${rec.name}' must evaluate to a boolean; it evaluated to a value of type '${typeName(v)}'.`);
+      throw new TemplateError(
+        'InvalidTemplate',
+        `The expression of action '${rec.name}' must evaluate to a boolean; it evaluated to a value of type '${typeName(v)}'.`,
+      );
     }
     return v;
   }
@@ -480,14 +516,23 @@ class Driver {
       const mock = this.staticResultFor(a);
       if (mock) {
         rec.inputs = this.evaluate(a.inputs, idx, 'inputs');
-        const status = (['Succeeded', 'Failed', 'Skipped', 'TimedOut', 'Cancelled'].includes(mock.status) ? mock.status : 'Succeeded') as ActionStatus;
+        const status = (
+          ['Succeeded', 'Failed', 'Skipped', 'TimedOut', 'Cancelled'].includes(mock.status) ? mock.status : 'Succeeded'
+        ) as ActionStatus;
         let error = mock.error;
         if (!error && status !== 'Succeeded' && status !== 'Skipped') {
           const errs = isObject(mock.outputs) && Array.isArray(mock.outputs.errors) ? mock.outputs.errors : [];
           const first = errs[0];
-          error = isObject(first) && typeof first.code === 'string' ? { code: first.code, message: String(first.message ?? '') } : { code: mock.code ?? 'ActionFailed', message: `Static result of action '${a.name}' is ${status}.` };
+          error =
+            isObject(first) && typeof first.code === 'string'
+              ? { code: first.code, message: String(first.message ?? '') }
+              : { code: mock.code ?? 'ActionFailed', message: `Static result of action '${a.name}' is ${status}.` };
         }
-        this.finish(idx, status, { outputs: mock.outputs, error, code: mock.code ?? (status === 'Succeeded' ? 'OK' : error?.code) });
+        this.finish(idx, status, {
+          outputs: mock.outputs,
+          error,
+          code: mock.code ?? (status === 'Succeeded' ? 'OK' : error?.code),
+        });
         return;
       }
     }
@@ -531,7 +576,11 @@ class Driver {
         const inputs = this.evaluate(a.inputs, idx, 'inputs');
         rec.inputs = inputs;
         const from = isObject(inputs) ? inputs.from : undefined;
-        if (!Array.isArray(from)) throw new TemplateError('InvalidTemplate', `The 'from' property of action '${a.name}' must be an array; it is of type '${typeName(from)}'.`);
+        if (!Array.isArray(from))
+          throw new TemplateError(
+            'InvalidTemplate',
+            `The 'from' property of action '${a.name}' must be an array; it is of type '${typeName(from)}'.`,
+          );
         const sep = isObject(inputs) ? textOf(inputs.joinWith) : '';
         this.succeed(idx, { body: from.map(textOf).join(sep) });
         return;
@@ -547,7 +596,10 @@ class Driver {
       case 'connector':
         return this.startCall(a, idx);
       case 'unsupported':
-        this.fail(idx, { code: 'ActionTypeNotSupported', message: `Action '${a.name}' has type '${a.type}', which Patchbay does not run.` });
+        this.fail(idx, {
+          code: 'ActionTypeNotSupported',
+          message: `Action '${a.name}' has type '${a.type}', which Patchbay does not run.`,
+        });
         return;
     }
   }
@@ -560,16 +612,27 @@ class Driver {
     rec.inputs = inputs;
     const list = isObject(inputs) && Array.isArray(inputs.variables) ? inputs.variables : [];
     if (list.length !== 1 || !isObject(list[0])) {
-      throw new TemplateError('InvalidTemplate', `InitializeVariable '${a.name}' must declare exactly one variable in inputs.variables.`);
+      throw new TemplateError(
+        'InvalidTemplate',
+        `InitializeVariable '${a.name}' must declare exactly one variable in inputs.variables.`,
+      );
     }
     const v = list[0];
     const name = String(v.name ?? '');
     const type = normaliseType(v.type);
-    if (!name || !type) throw new TemplateError('InvalidTemplate', `InitializeVariable '${a.name}' needs a name and a type (Boolean, Integer, Float, String, Array, Object).`);
-    if (this.state.variables[name]) throw new TemplateError('InvalidVariableDeclaration', `The variable '${name}' is already initialized.`);
+    if (!name || !type)
+      throw new TemplateError(
+        'InvalidTemplate',
+        `InitializeVariable '${a.name}' needs a name and a type (Boolean, Integer, Float, String, Array, Object).`,
+      );
+    if (this.state.variables[name])
+      throw new TemplateError('InvalidVariableDeclaration', `The variable '${name}' is already initialized.`);
     const value = v.value === undefined ? defaultFor(type) : v.value;
     if (!valueMatches(type, value)) {
-      throw new TemplateError('InvalidVariableValue', `The variable '${name}' of type '${type}' cannot be initialized with a value of type '${typeName(value)}'.`);
+      throw new TemplateError(
+        'InvalidVariableValue',
+        `The variable '${name}' of type '${type}' cannot be initialized with a value of type '${typeName(value)}'.`,
+      );
     }
     this.state.variables[name] = { type, value };
     this.succeed(idx, undefined);
@@ -581,36 +644,57 @@ class Driver {
     rec.inputs = inputs;
     const name = isObject(inputs) ? String(inputs.name ?? '') : '';
     const variable = this.state.variables[name];
-    if (!variable) throw new TemplateError('InvalidTemplate', `The variable '${name}' used by action '${a.name}' is not initialized; variables are declared by InitializeVariable at the top level.`);
+    if (!variable)
+      throw new TemplateError(
+        'InvalidTemplate',
+        `The variable '${name}' used by action '${a.name}' is not initialized; variables are declared by InitializeVariable at the top level.`,
+      );
     const value = isObject(inputs) ? inputs.value : undefined;
     let next: unknown;
     switch (a.kind) {
       case 'setvariable':
         if (value === undefined) throw new TemplateError('InvalidTemplate', `SetVariable '${a.name}' needs a value.`);
         if (!valueMatches(variable.type, value)) {
-          throw new TemplateError('InvalidVariableValue', `The variable '${name}' of type '${variable.type}' cannot be set to a value of type '${typeName(value)}'.`);
+          throw new TemplateError(
+            'InvalidVariableValue',
+            `The variable '${name}' of type '${variable.type}' cannot be set to a value of type '${typeName(value)}'.`,
+          );
         }
         next = value;
         break;
       case 'incrementvariable':
       case 'decrementvariable': {
         if (variable.type !== 'Integer' && variable.type !== 'Float') {
-          throw new TemplateError('InvalidVariableType', `The variable '${name}' of type '${variable.type}' cannot be incremented or decremented; only Integer and Float can.`);
+          throw new TemplateError(
+            'InvalidVariableType',
+            `The variable '${name}' of type '${variable.type}' cannot be incremented or decremented; only Integer and Float can.`,
+          );
         }
         const by = value === undefined || value === null ? 1 : value;
         if (typeof by !== 'number' || (variable.type === 'Integer' && !Number.isInteger(by))) {
-          throw new TemplateError('InvalidVariableValue', `The value to add to '${name}' must be ${variable.type === 'Integer' ? 'an integer' : 'a number'}; it is of type '${typeName(by)}'.`);
+          throw new TemplateError(
+            'InvalidVariableValue',
+            `The value to add to '${name}' must be ${variable.type === 'Integer' ? 'an integer' : 'a number'}; it is of type '${typeName(by)}'.`,
+          );
         }
         const cur = typeof variable.value === 'number' ? variable.value : 0;
         next = a.kind === 'incrementvariable' ? cur + by : cur - by;
         break;
       }
       case 'appendtoarrayvariable':
-        if (variable.type !== 'Array') throw new TemplateError('InvalidVariableType', `AppendToArrayVariable needs an Array variable; '${name}' is of type '${variable.type}'.`);
+        if (variable.type !== 'Array')
+          throw new TemplateError(
+            'InvalidVariableType',
+            `AppendToArrayVariable needs an Array variable; '${name}' is of type '${variable.type}'.`,
+          );
         next = [...(Array.isArray(variable.value) ? variable.value : []), value];
         break;
       default:
-        if (variable.type !== 'String') throw new TemplateError('InvalidVariableType', `AppendToStringVariable needs a String variable; '${name}' is of type '${variable.type}'.`);
+        if (variable.type !== 'String')
+          throw new TemplateError(
+            'InvalidVariableType',
+            `AppendToStringVariable needs a String variable; '${name}' is of type '${variable.type}'.`,
+          );
         next = textOf(variable.value) + textOf(value);
     }
     variable.value = next;
@@ -626,7 +710,13 @@ class Driver {
     const run = taken ? a.blocks!.actions! : a.blocks!.else!;
     const skip = taken ? a.blocks!.else! : a.blocks!.actions!;
     const frameId = this.createFrame({ parent: rec.frame, owner: idx, block: run });
-    const skipped = this.skipBlock(rec.frame, idx, skip, (n) => `The execution of template action '${n}' is skipped: the branching condition for this action is not satisfied.`);
+    const skipped = this.skipBlock(
+      rec.frame,
+      idx,
+      skip,
+      (n) =>
+        `The execution of template action '${n}' is skipped: the branching condition for this action is not satisfied.`,
+    );
     this.state.containers[idx] = { next: 0, active: 0, concurrency: 1, frames: [frameId, skipped] };
     this.openFrame(frameId);
   }
@@ -642,7 +732,15 @@ class Driver {
     const frames = [frameId];
     for (const key of [...cases.map((c) => c.block), a.blocks!.default!]) {
       if (key === run || this.plan.blocks.get(key)!.actions.length === 0) continue;
-      frames.push(this.skipBlock(rec.frame, idx, key, (n) => `The execution of template action '${n}' is skipped: the switch case for this action was not selected.`));
+      frames.push(
+        this.skipBlock(
+          rec.frame,
+          idx,
+          key,
+          (n) =>
+            `The execution of template action '${n}' is skipped: the switch case for this action was not selected.`,
+        ),
+      );
     }
     this.state.containers[idx] = { next: 0, active: 0, concurrency: 1, frames };
     this.openFrame(frameId);
@@ -652,9 +750,13 @@ class Driver {
     const rec = this.state.records[idx]!;
     const items = this.evaluate(a.foreach, idx, 'foreach');
     if (!Array.isArray(items)) {
-      throw new TemplateError('InvalidTemplate', `The value of 'foreach' of action '${a.name}' must be an array; it is of type '${typeName(items)}'.`);
+      throw new TemplateError(
+        'InvalidTemplate',
+        `The value of 'foreach' of action '${a.name}' must be an array; it is of type '${typeName(items)}'.`,
+      );
     }
-    if (items.length > 100_000) throw new TemplateError('InvalidTemplate', `Foreach '${a.name}' has ${items.length} items; the limit is 100000.`);
+    if (items.length > 100_000)
+      throw new TemplateError('InvalidTemplate', `Foreach '${a.name}' has ${items.length} items; the limit is 100000.`);
     rec.inputs = items;
     rec.iterations = [];
     this.state.containers[idx] = { items, next: 0, active: 0, concurrency: a.concurrency ?? 1, frames: [] };
@@ -690,7 +792,9 @@ class Driver {
   private startUntil(a: PlanAction, idx: number): void {
     const rec = this.state.records[idx]!;
     rec.iterations = [];
-    rec.inputs = { limit: { count: a.limitCount, timeout: a.def.limit && isObject(a.def.limit) ? a.def.limit.timeout : 'PT1H' } };
+    rec.inputs = {
+      limit: { count: a.limitCount, timeout: a.def.limit && isObject(a.def.limit) ? a.def.limit.timeout : 'PT1H' },
+    };
     this.state.containers[idx] = {
       next: 0,
       active: 0,
@@ -708,7 +812,14 @@ class Driver {
     const c = this.state.containers[idx]!;
     const index = c.next++;
     c.active = 1;
-    const frameId = this.createFrame({ parent: rec.frame, owner: idx, block: a.blocks!.actions!, index, loopName: a.name, loopKind: 'until' });
+    const frameId = this.createFrame({
+      parent: rec.frame,
+      owner: idx,
+      block: a.blocks!.actions!,
+      index,
+      loopName: a.name,
+      loopKind: 'until',
+    });
     c.frames[index] = frameId;
     rec.iterations!.push({ index, status: 'Running', startTime: this.now });
     this.openFrame(frameId);
@@ -720,7 +831,10 @@ class Driver {
     frame.status = this.frameStatus(frame);
     frame.endTime = this.now;
     if (frame.owner === null) {
-      this.finishRun(frame.status === 'Succeeded' ? 'Succeeded' : 'Failed', frame.status === 'Succeeded' ? undefined : ACTION_FAILED);
+      this.finishRun(
+        frame.status === 'Succeeded' ? 'Succeeded' : 'Failed',
+        frame.status === 'Succeeded' ? undefined : ACTION_FAILED,
+      );
       return;
     }
     const idx = frame.owner;
@@ -786,12 +900,21 @@ class Driver {
     const inputs = this.evaluate(a.inputs, idx, 'inputs');
     rec.inputs = inputs;
     const raw = isObject(inputs) ? String(inputs.runStatus ?? '') : '';
-    const status = ({ succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' } as Record<string, RunStatus>)[raw.toLowerCase()];
-    if (!status) throw new TemplateError('InvalidTemplate', `Terminate '${a.name}' needs runStatus Succeeded, Failed or Cancelled; got '${raw}'.`);
+    const status = ({ succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' } as Record<string, RunStatus>)[
+      raw.toLowerCase()
+    ];
+    if (!status)
+      throw new TemplateError(
+        'InvalidTemplate',
+        `Terminate '${a.name}' needs runStatus Succeeded, Failed or Cancelled; got '${raw}'.`,
+      );
     let error: RunError | undefined;
     if (status === 'Failed') {
       const re = isObject(inputs) && isObject(inputs.runError) ? inputs.runError : {};
-      error = { code: re.code !== undefined && re.code !== null && re.code !== '' ? textOf(re.code) : 'Terminated', message: textOf(re.message) };
+      error = {
+        code: re.code !== undefined && re.code !== null && re.code !== '' ? textOf(re.code) : 'Terminated',
+        message: textOf(re.message),
+      };
     }
     const r = this.state.records[idx]!;
     r.status = 'Succeeded';
@@ -809,7 +932,8 @@ class Driver {
       if (call.retryTimer) this.commands.push({ type: 'cancelTimer', timerId: call.retryTimer });
     }
     for (const timerId of Object.keys(st.timers)) {
-      if (!this.commands.some((c) => c.type === 'cancelTimer' && c.timerId === timerId)) this.commands.push({ type: 'cancelTimer', timerId });
+      if (!this.commands.some((c) => c.type === 'cancelTimer' && c.timerId === timerId))
+        this.commands.push({ type: 'cancelTimer', timerId });
     }
     st.calls = {};
     st.timers = {};
@@ -849,7 +973,12 @@ class Driver {
       }
       st.outputs = outputs;
     }
-    this.commands.push({ type: 'finish', status, ...(error ? { error } : {}), ...(st.outputs ? { outputs: st.outputs } : {}) });
+    this.commands.push({
+      type: 'finish',
+      status,
+      ...(error ? { error } : {}),
+      ...(st.outputs ? { outputs: st.outputs } : {}),
+    });
   }
 
   private respond(a: PlanAction, idx: number): void {
@@ -857,12 +986,24 @@ class Driver {
     const inputs = this.evaluate(a.inputs, idx, 'inputs');
     rec.inputs = inputs;
     const i = isObject(inputs) ? inputs : {};
-    const statusCode = i.statusCode === undefined || i.statusCode === null || i.statusCode === '' ? 200 : Number(i.statusCode);
-    if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599 || (statusCode >= 300 && statusCode < 400)) {
-      throw new TemplateError('InvalidResponseStatusCode', `Response '${a.name}' has status code '${textOf(i.statusCode)}'; it must be an integer in 100–599 and not a 3xx redirect.`);
+    const statusCode =
+      i.statusCode === undefined || i.statusCode === null || i.statusCode === '' ? 200 : Number(i.statusCode);
+    if (
+      !Number.isInteger(statusCode) ||
+      statusCode < 100 ||
+      statusCode > 599 ||
+      (statusCode >= 300 && statusCode < 400)
+    ) {
+      throw new TemplateError(
+        'InvalidResponseStatusCode',
+        `Response '${a.name}' has status code '${textOf(i.statusCode)}'; it must be an integer in 100–599 and not a 3xx redirect.`,
+      );
     }
     if (this.state.response) {
-      this.fail(idx, { code: 'ResponseAlreadySent', message: `Response '${a.name}' cannot answer: action '${this.state.response.action}' already answered the request.` });
+      this.fail(idx, {
+        code: 'ResponseAlreadySent',
+        message: `Response '${a.name}' cannot answer: action '${this.state.response.action}' already answered the request.`,
+      });
       return;
     }
     const headers: Record<string, string> = {};
@@ -879,7 +1020,11 @@ class Driver {
     const from = isObject(inputs) ? inputs.from : undefined;
     const raw = isObject(a.def.inputs) ? a.def.inputs : {};
     rec.inputs = a.kind === 'select' ? { from, select: raw.select } : { from, where: raw.where };
-    if (!Array.isArray(from)) throw new TemplateError('InvalidTemplate', `The 'from' property of action '${a.name}' must be an array; it is of type '${typeName(from)}'.`);
+    if (!Array.isArray(from))
+      throw new TemplateError(
+        'InvalidTemplate',
+        `The 'from' property of action '${a.name}' must be an array; it is of type '${typeName(from)}'.`,
+      );
     const ctx = this.ctx.at(rec.frame, rec);
     const out: unknown[] = [];
     try {
@@ -889,12 +1034,18 @@ class Driver {
         const v = a.perItem!.evaluate(ctx);
         if (a.kind === 'select') out.push(v);
         else {
-          if (typeof v !== 'boolean') throw new Error(`the 'where' expression must evaluate to a boolean; it evaluated to a value of type '${typeName(v)}'`);
+          if (typeof v !== 'boolean')
+            throw new Error(
+              `the 'where' expression must evaluate to a boolean; it evaluated to a value of type '${typeName(v)}'`,
+            );
           if (v) out.push(item);
         }
       }
     } catch (e) {
-      throw new TemplateError('InvalidTemplate', `Unable to process template language expressions in action '${a.name}' inputs: '${(e as Error).message}'.`);
+      throw new TemplateError(
+        'InvalidTemplate',
+        `Unable to process template language expressions in action '${a.name}' inputs: '${(e as Error).message}'.`,
+      );
     } finally {
       ctx.hasItem = false;
       if (ctx.tainted) markSecure(rec);
@@ -905,12 +1056,23 @@ class Driver {
   private table(a: PlanAction, idx: number): void {
     const rec = this.state.records[idx]!;
     const inputs = this.evaluate(a.inputs, idx, 'inputs');
-    rec.inputs = isObject(a.def.inputs) && a.def.inputs.columns !== undefined && isObject(inputs) ? { ...inputs, columns: a.def.inputs.columns } : inputs;
+    rec.inputs =
+      isObject(a.def.inputs) && a.def.inputs.columns !== undefined && isObject(inputs)
+        ? { ...inputs, columns: a.def.inputs.columns }
+        : inputs;
     const i = isObject(inputs) ? inputs : {};
     const format = String(i.format ?? 'CSV').toUpperCase();
-    if (format !== 'CSV' && format !== 'HTML') throw new TemplateError('InvalidTemplate', `Table '${a.name}' format must be CSV or HTML; got '${textOf(i.format)}'.`);
+    if (format !== 'CSV' && format !== 'HTML')
+      throw new TemplateError(
+        'InvalidTemplate',
+        `Table '${a.name}' format must be CSV or HTML; got '${textOf(i.format)}'.`,
+      );
     const from = i.from;
-    if (!Array.isArray(from)) throw new TemplateError('InvalidTemplate', `The 'from' property of action '${a.name}' must be an array; it is of type '${typeName(from)}'.`);
+    if (!Array.isArray(from))
+      throw new TemplateError(
+        'InvalidTemplate',
+        `The 'from' property of action '${a.name}' must be an array; it is of type '${typeName(from)}'.`,
+      );
     let headers: string[];
     let rows: string[][];
     if (a.tableColumns) {
@@ -923,14 +1085,18 @@ class Driver {
           return a.tableColumns!.map((c) => textOf(c.value.evaluate(ctx)));
         });
       } catch (e) {
-        throw new TemplateError('InvalidTemplate', `Unable to process template language expressions in action '${a.name}' columns: '${(e as Error).message}'.`);
+        throw new TemplateError(
+          'InvalidTemplate',
+          `Unable to process template language expressions in action '${a.name}' columns: '${(e as Error).message}'.`,
+        );
       } finally {
         ctx.hasItem = false;
         if (ctx.tainted) markSecure(rec);
       }
     } else {
       const keys: string[] = [];
-      for (const item of from) if (isObject(item)) for (const k of Object.keys(item)) if (!keys.includes(k)) keys.push(k);
+      for (const item of from)
+        if (isObject(item)) for (const k of Object.keys(item)) if (!keys.includes(k)) keys.push(k);
       headers = keys;
       rows = from.map((item) => keys.map((k) => textOf(isObject(item) ? item[k] : undefined)));
     }
@@ -955,13 +1121,23 @@ class Driver {
       try {
         content = JSON.parse(content);
       } catch (e) {
-        this.fail(idx, { code: 'InvalidJSON', message: `ParseJson '${a.name}': the content is not valid JSON: ${(e as Error).message}` });
+        this.fail(idx, {
+          code: 'InvalidJSON',
+          message: `ParseJson '${a.name}': the content is not valid JSON: ${(e as Error).message}`,
+        });
         return;
       }
     }
     const errors = validateSchema(content, i.schema);
     if (errors.length > 0) {
-      this.fail(idx, { code: 'ValidationFailed', message: `The schema validation failed. ${errors.map((e) => (e.path ? `${e.path}: ` : '') + e.message).join(' ')}` }, { errors });
+      this.fail(
+        idx,
+        {
+          code: 'ValidationFailed',
+          message: `The schema validation failed. ${errors.map((e) => (e.path ? `${e.path}: ` : '') + e.message).join(' ')}`,
+        },
+        { errors },
+      );
       return;
     }
     this.succeed(idx, { body: content });
@@ -975,7 +1151,8 @@ class Driver {
     let due: number;
     if (isObject(i.interval)) {
       const count = Number(i.interval.count);
-      if (!Number.isFinite(count)) throw new TemplateError('InvalidTemplate', `Delay '${a.name}' interval.count must be a number.`);
+      if (!Number.isFinite(count))
+        throw new TemplateError('InvalidTemplate', `Delay '${a.name}' interval.count must be a number.`);
       try {
         due = addUnits(this.ctx.nowMs, count, String(i.interval.unit ?? 'Second'));
       } catch (e) {
@@ -983,15 +1160,29 @@ class Driver {
       }
     } else if (isObject(i.until)) {
       due = Date.parse(String(i.until.timestamp));
-      if (Number.isNaN(due)) throw new TemplateError('InvalidTemplate', `Delay until '${a.name}' needs an ISO 8601 timestamp; got '${textOf(i.until.timestamp)}'.`);
-    } else throw new TemplateError('InvalidTemplate', `Wait '${a.name}' needs inputs.interval {count, unit} or inputs.until {timestamp}.`);
+      if (Number.isNaN(due))
+        throw new TemplateError(
+          'InvalidTemplate',
+          `Delay until '${a.name}' needs an ISO 8601 timestamp; got '${textOf(i.until.timestamp)}'.`,
+        );
+    } else
+      throw new TemplateError(
+        'InvalidTemplate',
+        `Wait '${a.name}' needs inputs.interval {count, unit} or inputs.until {timestamp}.`,
+      );
     if (due <= this.ctx.nowMs) {
       this.succeed(idx, undefined);
       return;
     }
     const timerId = this.nextId('t');
     this.state.timers[timerId] = { reason: 'delay', record: idx };
-    this.commands.push({ type: 'startTimer', timerId, dueAt: new Date(due).toISOString(), reason: 'delay', action: a.name });
+    this.commands.push({
+      type: 'startTimer',
+      timerId,
+      dueAt: new Date(due).toISOString(),
+      reason: 'delay',
+      action: a.name,
+    });
   }
 
   // ---------------------------------------------------------------- I/O actions
@@ -1000,7 +1191,11 @@ class Driver {
     const rec = this.state.records[idx]!;
     const evaluated = this.evaluate(a.inputs, idx, 'inputs');
     const inputs = isObject(evaluated) ? evaluated : {};
-    rec.inputs = a.host ? { host: a.host, ...inputs } : a.kind === 'workflow' && isObject(a.def.inputs) ? { host: a.def.inputs.host, ...inputs } : inputs;
+    rec.inputs = a.host
+      ? { host: a.host, ...inputs }
+      : a.kind === 'workflow' && isObject(a.def.inputs)
+        ? { host: a.def.inputs.host, ...inputs }
+        : inputs;
     let retry: RetryPolicy;
     try {
       retry = parseRetryPolicy(inputs.retryPolicy, a.kind === 'workflow' ? { type: 'none' } : DEFAULT_RETRY);
@@ -1010,14 +1205,28 @@ class Driver {
     const operation = a.kind === 'http' ? 'http' : a.kind === 'workflow' ? 'workflow' : 'connector';
     if (operation === 'http') {
       if (typeof inputs.method !== 'string' || typeof inputs.uri !== 'string' || inputs.uri === '') {
-        throw new TemplateError('InvalidTemplate', `Http action '${a.name}' needs inputs.method and inputs.uri as strings.`);
+        throw new TemplateError(
+          'InvalidTemplate',
+          `Http action '${a.name}' needs inputs.method and inputs.uri as strings.`,
+        );
       }
     }
     if (operation === 'workflow' && !a.workflowId) {
-      throw new TemplateError('InvalidTemplate', `Workflow action '${a.name}' needs inputs.host.workflowReferenceName (or host.workflow.id).`);
+      throw new TemplateError(
+        'InvalidTemplate',
+        `Workflow action '${a.name}' needs inputs.host.workflowReferenceName (or host.workflow.id).`,
+      );
     }
     const callId = this.nextId('c');
-    const command: ExecuteActionCommand = { type: 'executeAction', callId, operation, action: a.name, actionType: a.type, inputs, attempt: 1 };
+    const command: ExecuteActionCommand = {
+      type: 'executeAction',
+      callId,
+      operation,
+      action: a.name,
+      actionType: a.type,
+      inputs,
+      attempt: 1,
+    };
     if (a.host) command.host = a.host;
     if (a.connectionName !== undefined) command.connectionName = a.connectionName;
     if (a.workflowId !== undefined) command.workflowId = a.workflowId;
@@ -1028,7 +1237,13 @@ class Driver {
       const timerId = this.nextId('t');
       call.timeoutTimer = timerId;
       this.state.timers[timerId] = { reason: 'timeout', record: idx, callId };
-      this.commands.push({ type: 'startTimer', timerId, dueAt: new Date(this.ctx.nowMs + a.timeoutMs).toISOString(), reason: 'timeout', action: a.name });
+      this.commands.push({
+        type: 'startTimer',
+        timerId,
+        dueAt: new Date(this.ctx.nowMs + a.timeoutMs).toISOString(),
+        reason: 'timeout',
+        action: a.name,
+      });
     }
     this.commands.push(command);
   }
@@ -1056,12 +1271,19 @@ class Driver {
     let wait: number | undefined;
     if (result.kind === 'http') {
       statusCode = result.statusCode;
-      outputs = { statusCode: result.statusCode, headers: result.headers ?? {}, body: result.body === undefined ? null : result.body };
+      outputs = {
+        statusCode: result.statusCode,
+        headers: result.headers ?? {},
+        body: result.body === undefined ? null : result.body,
+      };
       ok = result.statusCode >= 200 && result.statusCode < 300;
       code = httpCodeName(result.statusCode);
       if (!ok) {
         retryable = result.statusCode === 408 || result.statusCode === 429 || result.statusCode >= 500;
-        error = { code, message: `The request of action '${rec.name}' failed with HTTP status ${result.statusCode} (${code}).` };
+        error = {
+          code,
+          message: `The request of action '${rec.name}' failed with HTTP status ${result.statusCode} (${code}).`,
+        };
         wait = retryAfterMs(result.headers, this.ctx.nowMs);
       }
     } else if (result.kind === 'error') {
@@ -1073,10 +1295,17 @@ class Driver {
     } else {
       ok = result.status === 'Succeeded';
       outputs = result.outputs;
-      error = result.error ?? (ok ? undefined : { code: result.code ?? 'ActionFailed', message: `Action '${rec.name}' failed.` });
+      error =
+        result.error ??
+        (ok ? undefined : { code: result.code ?? 'ActionFailed', message: `Action '${rec.name}' failed.` });
       code = result.code ?? (ok ? 'OK' : error!.code);
     }
-    const attempt = { attempt: call.attempt, startTime: call.attemptStart, endTime: this.now, status: ok ? ('Succeeded' as const) : ('Failed' as const) } as NonNullable<ActionRecord['attempts']>[number];
+    const attempt = {
+      attempt: call.attempt,
+      startTime: call.attemptStart,
+      endTime: this.now,
+      status: ok ? ('Succeeded' as const) : ('Failed' as const),
+    } as NonNullable<ActionRecord['attempts']>[number];
     if (statusCode !== undefined) attempt.statusCode = statusCode;
     if (error) attempt.error = error;
     const attempts = (rec.attempts ??= []);
@@ -1089,7 +1318,13 @@ class Driver {
       const timerId = this.nextId('t');
       call.retryTimer = timerId;
       this.state.timers[timerId] = { reason: 'retry', record: idx, callId };
-      this.commands.push({ type: 'startTimer', timerId, dueAt: new Date(this.ctx.nowMs + delay).toISOString(), reason: 'retry', action: rec.name });
+      this.commands.push({
+        type: 'startTimer',
+        timerId,
+        dueAt: new Date(this.ctx.nowMs + delay).toISOString(),
+        reason: 'retry',
+        action: rec.name,
+      });
       return;
     }
     delete this.state.calls[callId];
@@ -1130,7 +1365,10 @@ class Driver {
     const a = this.plan.actions.get(rec.name)!;
     this.finish(timer.record, 'TimedOut', {
       code: 'ActionTimedOut',
-      error: { code: 'ActionTimedOut', message: `The action '${rec.name}' did not complete within its timeout of ${String((a.def.limit as Record<string, unknown>)?.timeout)}.` },
+      error: {
+        code: 'ActionTimedOut',
+        message: `The action '${rec.name}' did not complete within its timeout of ${String((a.def.limit as Record<string, unknown>)?.timeout)}.`,
+      },
     });
   }
 
@@ -1147,7 +1385,8 @@ function resolveParameters(plan: Plan, event: RunStartedEvent): { values: Record
   for (const p of plan.parameters) {
     let v: unknown;
     if (event.parameters && p.name in event.parameters) v = event.parameters[p.name];
-    else if (p.schemaName !== undefined && event.environmentVariables && p.schemaName in event.environmentVariables) v = coerceParameter(event.environmentVariables[p.schemaName], p.type);
+    else if (p.schemaName !== undefined && event.environmentVariables && p.schemaName in event.environmentVariables)
+      v = coerceParameter(event.environmentVariables[p.schemaName], p.type);
     else v = p.defaultValue;
     if (v === undefined && (p.name === '$connections' || p.name === '$authentication')) v = {};
     values[p.name] = v;
@@ -1210,7 +1449,8 @@ function triggerRecord(plan: Plan, event: RunStartedEvent): TriggerRecord {
   if (type === 'recurrence') rec.scheduledTime = input.scheduledTime ?? event.at;
   else if (input.scheduledTime) rec.scheduledTime = input.scheduledTime;
   if (input.method) rec.inputs = { method: input.method };
-  if (t.secureInputs || t.secureOutputs) rec.secure = { ...(t.secureInputs ? { inputs: true } : {}), ...(t.secureOutputs ? { outputs: true } : {}) };
+  if (t.secureInputs || t.secureOutputs)
+    rec.secure = { ...(t.secureInputs ? { inputs: true } : {}), ...(t.secureOutputs ? { outputs: true } : {}) };
   return rec;
 }
 
@@ -1260,11 +1500,17 @@ export function startRun(plan: Plan, event: RunStartedEvent): StepResult {
     try {
       v = cond.evaluate(d.ctx.at(rootFrame, undefined));
     } catch (e) {
-      d.finishRun('Skipped', { code: 'InvalidTemplate', message: `Unable to process the trigger condition: '${(e as Error).message}'.` });
+      d.finishRun('Skipped', {
+        code: 'InvalidTemplate',
+        message: `Unable to process the trigger condition: '${(e as Error).message}'.`,
+      });
       return { state, commands: d.commands };
     }
     if (v !== true) {
-      d.finishRun('Skipped', { code: 'TriggerConditionsNotMet', message: 'The trigger conditions were not met; no run was started.' });
+      d.finishRun('Skipped', {
+        code: 'TriggerConditionsNotMet',
+        message: 'The trigger conditions were not met; no run was started.',
+      });
       return { state, commands: d.commands };
     }
   }
@@ -1279,7 +1525,8 @@ export function startRun(plan: Plan, event: RunStartedEvent): StepResult {
  * Takes ownership of `state` (updates it in place) and returns it with the commands to carry out.
  */
 export function step(plan: Plan, state: RunState, event: RunEvent): StepResult {
-  if (event.type === 'runStarted') throw invalid('INVALID_EVENT', 'runStarted starts a run: use startRun', { runId: event.runId });
+  if (event.type === 'runStarted')
+    throw invalid('INVALID_EVENT', 'runStarted starts a run: use startRun', { runId: event.runId });
   if (state.status !== 'Running') return { state, commands: [] };
   const d = new Driver(plan, state, event.at);
   if (event.type === 'actionCompleted') d.onActionCompleted(event.callId, event.result);
@@ -1313,9 +1560,14 @@ export function splitTrigger(plan: Plan, input: TriggerInput, at: string): Trigg
   try {
     v = plan.trigger.splitOn.evaluate(probe.ctx.at(0, undefined));
   } catch (e) {
-    throw invalid('SPLIT_ON_FAILED', `splitOn of trigger '${plan.trigger.name}' failed: ${(e as Error).message}`, { trigger: plan.trigger.name });
+    throw invalid('SPLIT_ON_FAILED', `splitOn of trigger '${plan.trigger.name}' failed: ${(e as Error).message}`, {
+      trigger: plan.trigger.name,
+    });
   }
-  if (!Array.isArray(v)) throw invalid('SPLIT_ON_NOT_ARRAY', `splitOn of trigger '${plan.trigger.name}' must give an array`, { trigger: plan.trigger.name });
+  if (!Array.isArray(v))
+    throw invalid('SPLIT_ON_NOT_ARRAY', `splitOn of trigger '${plan.trigger.name}' must give an array`, {
+      trigger: plan.trigger.name,
+    });
   return v.map((item) => {
     const out: TriggerInput = { ...input, body: item };
     if (input.outputs) out.outputs = { ...input.outputs, body: item };

@@ -68,10 +68,15 @@ export function historyAction(rec: ActionRecord): HistoryActionRecord {
   if (rec.outputs !== undefined) out.outputs = secureOut ? REDACTED : rec.outputs;
   if (rec.error) out.error = secureIn || secureOut ? { code: rec.error.code, message: REDACTED } : rec.error;
   if (rec.repetition) out.repetition = rec.repetition;
-  if (rec.attempts) out.attempts = secureIn || secureOut ? rec.attempts.map((a) => (a.error ? { ...a, error: { code: a.error.code, message: REDACTED } } : a)) : rec.attempts;
+  if (rec.attempts)
+    out.attempts =
+      secureIn || secureOut
+        ? rec.attempts.map((a) => (a.error ? { ...a, error: { code: a.error.code, message: REDACTED } } : a))
+        : rec.attempts;
   if (rec.iterations) out.iterations = rec.iterations;
   if (rec.secure) out.secure = rec.secure;
-  if (rec.trackedProperties) out.trackedProperties = secureIn || secureOut ? { redacted: REDACTED } : rec.trackedProperties;
+  if (rec.trackedProperties)
+    out.trackedProperties = secureIn || secureOut ? { redacted: REDACTED } : rec.trackedProperties;
   if (rec.parent !== undefined) out.parent = rec.parent;
   return out;
 }
@@ -119,9 +124,9 @@ export interface RunSummary {
   actions: Record<string, { status: ActionStatus; error?: RunError; repetitions?: number }>;
 }
 
-/** Summarises a run (redacted): status, response, outputs, and each action's latest status and error. */
-export function summarizeRun(state: RunState): RunSummary {
-  const rec = runRecord(state);
+/** Summarises a run (redacted): status, response, outputs, and each action's latest status and error. Pass `record` when you already have it. */
+export function summarizeRun(state: RunState, record?: RunRecord): RunSummary {
+  const rec = record ?? runRecord(state);
   const actions: RunSummary['actions'] = {};
   const counts: Record<string, number> = {};
   for (const a of rec.actions) counts[a.name] = (counts[a.name] ?? 0) + 1;
@@ -133,7 +138,8 @@ export function summarizeRun(state: RunState): RunSummary {
   }
   const out: RunSummary = { runId: rec.runId, status: rec.status, actions };
   if (rec.error) out.error = rec.error;
-  if (rec.response) out.response = { statusCode: rec.response.statusCode, headers: rec.response.headers, body: rec.response.body };
+  if (rec.response)
+    out.response = { statusCode: rec.response.statusCode, headers: rec.response.headers, body: rec.response.body };
   if (rec.outputs) out.outputs = rec.outputs;
   return out;
 }

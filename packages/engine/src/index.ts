@@ -7,7 +7,16 @@
  * See docs/engine.md for the run model and the state machine.
  */
 export * from './types.js';
-export { compileDefinition, definitionOf, type Plan, type PlanAction, type PlanBlock, type PlanTrigger, type PlanParameter, type ActionKind } from './plan.js';
+export {
+  compileDefinition,
+  definitionOf,
+  type Plan,
+  type PlanAction,
+  type PlanBlock,
+  type PlanTrigger,
+  type PlanParameter,
+  type ActionKind,
+} from './plan.js';
 export {
   startRun,
   step,
@@ -22,6 +31,14 @@ export {
   DEFAULT_RETRY,
   ACTION_FAILED,
 } from './engine.js';
-export { runRecord, summarizeRun, historyAction, REDACTED, type RunRecord, type RunSummary, type HistoryActionRecord } from './history.js';
+export {
+  runRecord,
+  summarizeRun,
+  historyAction,
+  REDACTED,
+  type RunRecord,
+  type RunSummary,
+  type HistoryActionRecord,
+} from './history.js';
 export { parseDuration, addUnits, type TimeUnit } from './duration.js';
 export { validateSchema, type SchemaError } from './schema.js';

@@ -117,7 +117,12 @@ export interface PlanAction {
   perItem?: CompiledValue;
   tableColumns?: Array<{ header: string; value: CompiledValue }>;
   /** Container blocks: If `actions`/`else`, Switch cases and `default`, Foreach/Until/Scope `actions`. */
-  blocks?: { actions?: string; else?: string; default?: string; cases?: Array<{ name: string; value: unknown; block: string }> };
+  blocks?: {
+    actions?: string;
+    else?: string;
+    default?: string;
+    cases?: Array<{ name: string; value: unknown; block: string }>;
+  };
   /** `limit.timeout` in ms (I/O actions and Wait; for Until the loop timeout). */
   timeoutMs?: number;
   /** Until: `limit.count`. */
@@ -204,7 +209,11 @@ export function definitionOf(flow: unknown): Record<string, unknown> {
     if (isObject(flow.definition)) return flow.definition;
     if (isObject(flow.actions) || isObject(flow.triggers)) return flow;
   }
-  throw invalid('INVALID_DEFINITION', 'not a workflow definition: expected {properties: {definition}}, {definition} or a definition with triggers/actions', {});
+  throw invalid(
+    'INVALID_DEFINITION',
+    'not a workflow definition: expected {properties: {definition}}, {definition} or a definition with triggers/actions',
+    {},
+  );
 }
 
 /**
@@ -232,14 +241,25 @@ function tryCompile(value: unknown, where: string, errors: RunError[]): Compiled
   try {
     return compileValue(value);
   } catch (e) {
-    errors.push({ code: 'InvalidTemplate', message: `The template language expression in ${where} is not valid: ${(e as Error).message}` });
+    errors.push({
+      code: 'InvalidTemplate',
+      message: `The template language expression in ${where} is not valid: ${(e as Error).message}`,
+    });
     return { isConstant: true, evaluate: () => undefined };
   }
 }
 
 function canonicalStatus(s: unknown): string {
   const t = String(s).toLowerCase();
-  return t === 'succeeded' ? 'Succeeded' : t === 'failed' ? 'Failed' : t === 'skipped' ? 'Skipped' : t === 'timedout' ? 'TimedOut' : String(s);
+  return t === 'succeeded'
+    ? 'Succeeded'
+    : t === 'failed'
+      ? 'Failed'
+      : t === 'skipped'
+        ? 'Skipped'
+        : t === 'timedout'
+          ? 'TimedOut'
+          : String(s);
 }
 
 /** Compiles a condition: an expression string (or boolean) or a designer condition object. */
@@ -249,7 +269,12 @@ export function compileCondition(value: unknown, where: string, errors: RunError
   const toSource = (node: unknown): string => {
     if (!isObject(node)) throw invalid('INVALID_CONDITION', `condition in ${where} is not an object`, { where });
     const keys = Object.keys(node);
-    if (keys.length !== 1) throw invalid('INVALID_CONDITION', `condition in ${where} must have exactly one operator, got ${keys.join(', ') || 'none'}`, { where });
+    if (keys.length !== 1)
+      throw invalid(
+        'INVALID_CONDITION',
+        `condition in ${where} must have exactly one operator, got ${keys.join(', ') || 'none'}`,
+        { where },
+      );
     const op = keys[0]!;
     const arg = node[op];
     const lower = op.toLowerCase();
@@ -261,9 +286,20 @@ export function compileCondition(value: unknown, where: string, errors: RunError
       return `${lower}(${parts.join(',')})`;
     }
     if (lower === 'not') return `not(${toSource(arg)})`;
-    const known = ['equals', 'greater', 'greaterorequals', 'less', 'lessorequals', 'contains', 'startswith', 'endswith'];
-    if (!known.includes(lower)) throw invalid('INVALID_CONDITION', `unknown condition operator '${op}' in ${where}`, { where, operator: op });
-    if (!Array.isArray(arg) || arg.length !== 2) throw invalid('INVALID_CONDITION', `'${op}' in ${where} needs two operands`, { where });
+    const known = [
+      'equals',
+      'greater',
+      'greaterorequals',
+      'less',
+      'lessorequals',
+      'contains',
+      'startswith',
+      'endswith',
+    ];
+    if (!known.includes(lower))
+      throw invalid('INVALID_CONDITION', `unknown condition operator '${op}' in ${where}`, { where, operator: op });
+    if (!Array.isArray(arg) || arg.length !== 2)
+      throw invalid('INVALID_CONDITION', `'${op}' in ${where} needs two operands`, { where });
     const refs = arg.map((operand) => {
       operands.push(tryCompile(operand, where, errors));
       return `variables('${OPERAND_PREFIX}${operands.length - 1}')`;
@@ -314,9 +350,17 @@ function buildPlan(definition: Record<string, unknown>): Plan {
     const block: PlanBlock = { key, owner, actions: [], roots: [], terminals: [] };
     blocks.set(key, block);
     if (defs === undefined || defs === null) return;
-    if (!isObject(defs)) throw invalid('INVALID_DEFINITION', `actions of ${owner ?? 'the definition'} must be an object`, { action: owner });
+    if (!isObject(defs))
+      throw invalid('INVALID_DEFINITION', `actions of ${owner ?? 'the definition'} must be an object`, {
+        action: owner,
+      });
     for (const [name, raw] of Object.entries(defs)) {
-      if (actions.has(name)) throw invalid('DUPLICATE_ACTION_NAME', `action name '${name}' is used twice; action names are unique across the definition`, { action: name });
+      if (actions.has(name))
+        throw invalid(
+          'DUPLICATE_ACTION_NAME',
+          `action name '${name}' is used twice; action names are unique across the definition`,
+          { action: name },
+        );
       if (!isObject(raw)) throw invalid('INVALID_DEFINITION', `action '${name}' must be an object`, { action: name });
       actions.set(name, compileAction(name, raw, key, owner, depth));
       block.actions.push(name);
@@ -326,7 +370,11 @@ function buildPlan(definition: Record<string, unknown>): Plan {
       const a = actions.get(name)!;
       for (const edge of a.runAfter) {
         if (!block.actions.includes(edge.pred)) {
-          throw invalid('INVALID_RUN_AFTER', `action '${name}' runs after '${edge.pred}', which is not an action of the same container`, { action: name, runAfter: edge.pred });
+          throw invalid(
+            'INVALID_RUN_AFTER',
+            `action '${name}' runs after '${edge.pred}', which is not an action of the same container`,
+            { action: name, runAfter: edge.pred },
+          );
         }
         actions.get(edge.pred)!.successors.push(name);
       }
@@ -352,7 +400,13 @@ function buildPlan(definition: Record<string, unknown>): Plan {
     }
   };
 
-  const compileAction = (name: string, def: Record<string, unknown>, blockKey: string, parent: string | undefined, depth: number): PlanAction => {
+  const compileAction = (
+    name: string,
+    def: Record<string, unknown>,
+    blockKey: string,
+    parent: string | undefined,
+    depth: number,
+  ): PlanAction => {
     const type = String(def.type ?? '');
     const kind: ActionKind = KINDS[type.toLowerCase()] ?? 'unsupported';
     const errors: RunError[] = [];
@@ -365,8 +419,13 @@ function buildPlan(definition: Record<string, unknown>): Plan {
       }
     }
     const rc = isObject(def.runtimeConfiguration) ? def.runtimeConfiguration : {};
-    const secureProps = isObject(rc.secureData) && Array.isArray(rc.secureData.properties) ? rc.secureData.properties.map((p) => String(p).toLowerCase()) : [];
-    const opts = (typeof def.operationOptions === 'string' ? def.operationOptions.split(',') : []).map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const secureProps =
+      isObject(rc.secureData) && Array.isArray(rc.secureData.properties)
+        ? rc.secureData.properties.map((p) => String(p).toLowerCase())
+        : [];
+    const opts = (typeof def.operationOptions === 'string' ? def.operationOptions.split(',') : [])
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
     const a: PlanAction = {
       name,
       type,
@@ -380,7 +439,11 @@ function buildPlan(definition: Record<string, unknown>): Plan {
       secureInputs: secureProps.includes('inputs'),
       secureOutputs: secureProps.includes('outputs'),
     };
-    if (isObject(rc.staticResult) && String(rc.staticResult.staticResultOptions ?? '').toLowerCase() === 'enabled' && typeof rc.staticResult.name === 'string') {
+    if (
+      isObject(rc.staticResult) &&
+      String(rc.staticResult.staticResultOptions ?? '').toLowerCase() === 'enabled' &&
+      typeof rc.staticResult.name === 'string'
+    ) {
       a.staticResultName = rc.staticResult.name;
     }
     if (isObject(def.limit) && def.limit.timeout !== undefined) {
@@ -390,12 +453,18 @@ function buildPlan(definition: Record<string, unknown>): Plan {
         errors.push({ code: 'InvalidTemplate', message: (e as Error).message });
       }
     }
-    if (def.trackedProperties !== undefined) a.trackedProperties = tryCompile(def.trackedProperties, `${where} trackedProperties`, errors);
+    if (def.trackedProperties !== undefined)
+      a.trackedProperties = tryCompile(def.trackedProperties, `${where} trackedProperties`, errors);
     const inputs = def.inputs;
     const sub = (suffix: string): string => `${name}/${suffix}`;
     switch (kind) {
       case 'initializevariable':
-        if (parent !== undefined) throw invalid('VARIABLE_NOT_TOP_LEVEL', `InitializeVariable '${name}' must be at the top level of the definition, not inside '${parent}'`, { action: name, parent });
+        if (parent !== undefined)
+          throw invalid(
+            'VARIABLE_NOT_TOP_LEVEL',
+            `InitializeVariable '${name}' must be at the top level of the definition, not inside '${parent}'`,
+            { action: name, parent },
+          );
         a.inputs = tryCompile(inputs, `${where} inputs`, errors);
         break;
       case 'if': {
@@ -422,7 +491,8 @@ function buildPlan(definition: Record<string, unknown>): Plan {
       case 'foreach': {
         a.foreach = tryCompile(def.foreach, `${where} foreach`, errors);
         const reps = isObject(rc.concurrency) ? Number(rc.concurrency.repetitions) : NaN;
-        a.concurrency = opts.includes('sequential') || !Number.isFinite(reps) || reps < 1 ? 1 : Math.min(50, Math.floor(reps));
+        a.concurrency =
+          opts.includes('sequential') || !Number.isFinite(reps) || reps < 1 ? 1 : Math.min(50, Math.floor(reps));
         a.blocks = { actions: sub('actions') };
         addBlock(sub('actions'), name, def.actions, depth + 1);
         break;
@@ -489,14 +559,19 @@ function buildPlan(definition: Record<string, unknown>): Plan {
   const tDef = isObject(tDefRaw) ? tDefRaw : {};
   const tErrors: RunError[] = [];
   const trc = isObject(tDef.runtimeConfiguration) ? tDef.runtimeConfiguration : {};
-  const tSecure = isObject(trc.secureData) && Array.isArray(trc.secureData.properties) ? trc.secureData.properties.map((p) => String(p).toLowerCase()) : [];
+  const tSecure =
+    isObject(trc.secureData) && Array.isArray(trc.secureData.properties)
+      ? trc.secureData.properties.map((p) => String(p).toLowerCase())
+      : [];
   const trigger: PlanTrigger = {
     name: tName,
     type: String(tDef.type ?? 'Request'),
     kind: typeof tDef.kind === 'string' ? tDef.kind : undefined,
     inputs: tDef.inputs,
     conditions: Array.isArray(tDef.conditions)
-      ? tDef.conditions.map((c, i) => tryCompile(isObject(c) ? c.expression : c, `trigger '${tName}' conditions[${i}]`, tErrors))
+      ? tDef.conditions.map((c, i) =>
+          tryCompile(isObject(c) ? c.expression : c, `trigger '${tName}' conditions[${i}]`, tErrors),
+        )
       : [],
     conditionErrors: tErrors,
     splitOn: tDef.splitOn !== undefined ? tryCompile(tDef.splitOn, `trigger '${tName}' splitOn`, tErrors) : undefined,
@@ -513,8 +588,10 @@ function buildPlan(definition: Record<string, unknown>): Plan {
         name,
         type,
         defaultValue: pd.defaultValue,
-        schemaName: isObject(pd.metadata) && typeof pd.metadata.schemaName === 'string' ? pd.metadata.schemaName : undefined,
-        secure: (type === 'securestring' || type === 'secureobject') && name !== '$authentication' && name !== '$connections',
+        schemaName:
+          isObject(pd.metadata) && typeof pd.metadata.schemaName === 'string' ? pd.metadata.schemaName : undefined,
+        secure:
+          (type === 'securestring' || type === 'secureobject') && name !== '$authentication' && name !== '$connections',
       });
     }
   }
@@ -522,7 +599,11 @@ function buildPlan(definition: Record<string, unknown>): Plan {
   if (isObject(definition.outputs)) {
     for (const [name, o] of Object.entries(definition.outputs)) {
       const od = isObject(o) ? o : {};
-      outputs.push({ name, type: typeof od.type === 'string' ? od.type : undefined, value: tryCompile(od.value, `output '${name}'`, []) });
+      outputs.push({
+        name,
+        type: typeof od.type === 'string' ? od.type : undefined,
+        value: tryCompile(od.value, `output '${name}'`, []),
+      });
     }
   }
   return {

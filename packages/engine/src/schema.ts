@@ -45,7 +45,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => deepEqual(x, (b as unknown[])[i]));
+  if (Array.isArray(a))
+    return a.length === (b as unknown[]).length && a.every((x, i) => deepEqual(x, (b as unknown[])[i]));
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   return ka.length === kb.length && ka.every((k) => deepEqual((a as Schema)[k], (b as Schema)[k]));
@@ -89,9 +90,19 @@ function check(value: unknown, schema: unknown, path: string, errors: SchemaErro
   if (typeof value === 'string') {
     const len = [...value].length;
     if (typeof s.minLength === 'number' && len < s.minLength)
-      errors.push({ path, message: `String '${value}' is less than minimum length of ${s.minLength}.`, errorType: 'minLength', value });
+      errors.push({
+        path,
+        message: `String '${value}' is less than minimum length of ${s.minLength}.`,
+        errorType: 'minLength',
+        value,
+      });
     if (typeof s.maxLength === 'number' && len > s.maxLength)
-      errors.push({ path, message: `String '${value}' exceeds maximum length of ${s.maxLength}.`, errorType: 'maxLength', value });
+      errors.push({
+        path,
+        message: `String '${value}' exceeds maximum length of ${s.maxLength}.`,
+        errorType: 'maxLength',
+        value,
+      });
     if (typeof s.pattern === 'string') {
       let re: RegExp | undefined;
       try {
@@ -100,25 +111,59 @@ function check(value: unknown, schema: unknown, path: string, errors: SchemaErro
         re = undefined;
       }
       if (re && !re.test(value))
-        errors.push({ path, message: `String '${value}' does not match regex pattern '${s.pattern}'.`, errorType: 'pattern', value });
+        errors.push({
+          path,
+          message: `String '${value}' does not match regex pattern '${s.pattern}'.`,
+          errorType: 'pattern',
+          value,
+        });
     }
   }
   if (typeof value === 'number') {
     if (typeof s.minimum === 'number' && value < s.minimum)
-      errors.push({ path, message: `Integer ${value} is less than minimum value of ${s.minimum}.`, errorType: 'minimum', value });
+      errors.push({
+        path,
+        message: `Integer ${value} is less than minimum value of ${s.minimum}.`,
+        errorType: 'minimum',
+        value,
+      });
     if (typeof s.maximum === 'number' && value > s.maximum)
-      errors.push({ path, message: `Integer ${value} exceeds maximum value of ${s.maximum}.`, errorType: 'maximum', value });
+      errors.push({
+        path,
+        message: `Integer ${value} exceeds maximum value of ${s.maximum}.`,
+        errorType: 'maximum',
+        value,
+      });
     if (typeof s.exclusiveMinimum === 'number' && value <= s.exclusiveMinimum)
-      errors.push({ path, message: `Integer ${value} equals or is less than exclusive minimum value of ${s.exclusiveMinimum}.`, errorType: 'minimum', value });
+      errors.push({
+        path,
+        message: `Integer ${value} equals or is less than exclusive minimum value of ${s.exclusiveMinimum}.`,
+        errorType: 'minimum',
+        value,
+      });
     if (typeof s.exclusiveMaximum === 'number' && value >= s.exclusiveMaximum)
-      errors.push({ path, message: `Integer ${value} equals or exceeds exclusive maximum value of ${s.exclusiveMaximum}.`, errorType: 'maximum', value });
+      errors.push({
+        path,
+        message: `Integer ${value} equals or exceeds exclusive maximum value of ${s.exclusiveMaximum}.`,
+        errorType: 'maximum',
+        value,
+      });
   }
   if (Array.isArray(value)) {
     if (typeof s.minItems === 'number' && value.length < s.minItems)
-      errors.push({ path, message: `Array item count ${value.length} is less than minimum count of ${s.minItems}.`, errorType: 'minItems' });
+      errors.push({
+        path,
+        message: `Array item count ${value.length} is less than minimum count of ${s.minItems}.`,
+        errorType: 'minItems',
+      });
     if (typeof s.maxItems === 'number' && value.length > s.maxItems)
-      errors.push({ path, message: `Array item count ${value.length} exceeds maximum count of ${s.maxItems}.`, errorType: 'maxItems' });
-    if (Array.isArray(s.items)) s.items.forEach((item, i) => i < value.length && check(value[i], item, join(path, i), errors));
+      errors.push({
+        path,
+        message: `Array item count ${value.length} exceeds maximum count of ${s.maxItems}.`,
+        errorType: 'maxItems',
+      });
+    if (Array.isArray(s.items))
+      s.items.forEach((item, i) => i < value.length && check(value[i], item, join(path, i), errors));
     else if (s.items !== undefined) value.forEach((v, i) => check(v, s.items, join(path, i), errors));
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -126,7 +171,11 @@ function check(value: unknown, schema: unknown, path: string, errors: SchemaErro
     if (Array.isArray(s.required)) {
       const missing = s.required.filter((k) => typeof k === 'string' && !(k in obj));
       if (missing.length > 0)
-        errors.push({ path, message: `Required properties are missing from object: ${missing.join(', ')}.`, errorType: 'required' });
+        errors.push({
+          path,
+          message: `Required properties are missing from object: ${missing.join(', ')}.`,
+          errorType: 'required',
+        });
     }
     const props = (s.properties && typeof s.properties === 'object' ? s.properties : {}) as Schema;
     for (const [k, sub] of Object.entries(props)) if (k in obj) check(obj[k], sub, join(path, k), errors);
@@ -134,19 +183,31 @@ function check(value: unknown, schema: unknown, path: string, errors: SchemaErro
       for (const k of Object.keys(obj)) {
         if (k in props) continue;
         if (s.additionalProperties === false)
-          errors.push({ path: join(path, k), message: `Property '${k}' has not been defined and the schema does not allow additional properties.`, errorType: 'additionalProperties' });
+          errors.push({
+            path: join(path, k),
+            message: `Property '${k}' has not been defined and the schema does not allow additional properties.`,
+            errorType: 'additionalProperties',
+          });
         else check(obj[k], s.additionalProperties, join(path, k), errors);
       }
     }
   }
   if (Array.isArray(s.allOf)) for (const sub of s.allOf) check(value, sub, path, errors);
   if (Array.isArray(s.anyOf) && !s.anyOf.some((sub) => validateSchema(value, sub, path).length === 0))
-    errors.push({ path, message: 'JSON does not match any schemas from \'anyOf\'.', errorType: 'anyOf', value });
+    errors.push({ path, message: "JSON does not match any schemas from 'anyOf'.", errorType: 'anyOf', value });
   if (Array.isArray(s.oneOf)) {
     const n = s.oneOf.filter((sub) => validateSchema(value, sub, path).length === 0).length;
     if (n !== 1)
-      errors.push({ path, message: n === 0 ? 'JSON is valid against no schemas from \'oneOf\'.' : 'JSON is valid against more than one schema from \'oneOf\'.', errorType: 'oneOf', value });
+      errors.push({
+        path,
+        message:
+          n === 0
+            ? "JSON is valid against no schemas from 'oneOf'."
+            : "JSON is valid against more than one schema from 'oneOf'.",
+        errorType: 'oneOf',
+        value,
+      });
   }
   if (s.not !== undefined && validateSchema(value, s.not, path).length === 0)
-    errors.push({ path, message: 'JSON is valid against schema from \'not\'.', errorType: 'not', value });
+    errors.push({ path, message: "JSON is valid against schema from 'not'.", errorType: 'not', value });
 }

@@ -9,14 +9,7 @@
 
 /** Status of one action execution. Terminal: Succeeded, Failed, Skipped, TimedOut, Cancelled, Aborted. */
 export type ActionStatus =
-  | 'Running'
-  | 'Waiting'
-  | 'Succeeded'
-  | 'Failed'
-  | 'Skipped'
-  | 'TimedOut'
-  | 'Cancelled'
-  | 'Aborted';
+  'Running' | 'Waiting' | 'Succeeded' | 'Failed' | 'Skipped' | 'TimedOut' | 'Cancelled' | 'Aborted';
 
 /**
  * Status of a run. `Running` until the run ends. `Skipped` is used only when the trigger's
@@ -104,7 +97,12 @@ export interface TriggerRecord {
   type: string;
   kind?: string;
   inputs?: unknown;
-  outputs: { headers?: Record<string, string>; body?: unknown; queries?: Record<string, string>; [key: string]: unknown };
+  outputs: {
+    headers?: Record<string, string>;
+    body?: unknown;
+    queries?: Record<string, string>;
+    [key: string]: unknown;
+  };
   startTime: string;
   endTime: string;
   /** Recurrence runs: the scheduled firing time (ISO 8601). */
@@ -276,12 +274,7 @@ export interface FinishCommand {
 
 /** Every command the engine asks its runner to carry out. */
 export type EngineCommand =
-  | ExecuteActionCommand
-  | CancelActionCommand
-  | StartTimerCommand
-  | CancelTimerCommand
-  | RespondCommand
-  | FinishCommand;
+  ExecuteActionCommand | CancelActionCommand | StartTimerCommand | CancelTimerCommand | RespondCommand | FinishCommand;
 
 /** The HTTP reply produced by a Response action. */
 export interface RunResponse {

@@ -21,7 +21,8 @@ export const T0 = '2024-02-13T10:00:00.000Z';
 /** A minimal definition around some actions (manual Request trigger). */
 export function def(actions: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    $schema: 'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#',
+    $schema:
+      'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#',
     contentVersion: '1.0.0.0',
     triggers: { manual: { type: 'Request', kind: 'Http', inputs: {} } },
     actions,
@@ -102,12 +103,20 @@ export class TestRun {
 
   /** executeAction commands not answered yet, in issue order. */
   pendingCalls(): ExecuteActionCommand[] {
-    return this.commands.filter((c): c is ExecuteActionCommand => c.type === 'executeAction' && this.state.calls[c.callId] !== undefined && this.state.calls[c.callId]!.attempt === c.attempt && !this.state.calls[c.callId]!.retryTimer);
+    return this.commands.filter(
+      (c): c is ExecuteActionCommand =>
+        c.type === 'executeAction' &&
+        this.state.calls[c.callId] !== undefined &&
+        this.state.calls[c.callId]!.attempt === c.attempt &&
+        !this.state.calls[c.callId]!.retryTimer,
+    );
   }
 
   /** Timers started and not fired or cancelled. */
   pendingTimers(): StartTimerCommand[] {
-    return this.commands.filter((c): c is StartTimerCommand => c.type === 'startTimer' && this.state.timers[c.timerId] !== undefined);
+    return this.commands.filter(
+      (c): c is StartTimerCommand => c.type === 'startTimer' && this.state.timers[c.timerId] !== undefined,
+    );
   }
 
   /** Latest record of an action. */
@@ -129,5 +138,9 @@ export class TestRun {
 }
 
 /** A static result that fails. */
-export const FAIL: StaticResult = { status: 'Failed', outputs: { statusCode: 'InternalServerError' }, error: { code: 'Boom', message: 'mock failure' } };
+export const FAIL: StaticResult = {
+  status: 'Failed',
+  outputs: { statusCode: 'InternalServerError' },
+  error: { code: 'Boom', message: 'mock failure' },
+};
 export const TIMEDOUT: StaticResult = { status: 'TimedOut' };

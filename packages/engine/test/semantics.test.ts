@@ -4,9 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileDefinition, REDACTED, runRecord, summarizeRun, type ExecuteActionCommand } from '@patchbay/engine';
-import { FAIL, TIMEDOUT, TestRun, def } from './helpers.js';
+import { FAIL, T0, TIMEDOUT, TestRun, def } from './helpers.js';
 
-const compose = (inputs: unknown, runAfter: Record<string, string[]> = {}, extra: Record<string, unknown> = {}) => ({ type: 'Compose', inputs, runAfter, ...extra });
+const compose = (inputs: unknown, runAfter: Record<string, string[]> = {}, extra: Record<string, unknown> = {}) => ({
+  type: 'Compose',
+  inputs,
+  runAfter,
+  ...extra,
+});
 const mocked = (runAfter: Record<string, string[]> = {}) => ({ type: 'Compose', inputs: 'x', runAfter });
 
 describe('runAfter and skip propagation', () => {
@@ -62,7 +67,11 @@ describe('runAfter and skip propagation', () => {
 describe('run status (wdl-spec §4: a branch ending in Skipped takes its predecessor status)', () => {
   it.each([
     ['one failing action', { A: mocked() }, 'Failed'],
-    ['failure handled by a runAfter Failed successor', { A: mocked(), B: compose('b', { A: ['Failed'] }) }, 'Succeeded'],
+    [
+      'failure handled by a runAfter Failed successor',
+      { A: mocked(), B: compose('b', { A: ['Failed'] }) },
+      'Succeeded',
+    ],
     ['failure followed only by a skipped successor', { A: mocked(), B: compose('b', { A: ['Succeeded'] }) }, 'Failed'],
     [
       'try/catch: one branch skipped after the failure, handler succeeded',
@@ -70,13 +79,25 @@ describe('run status (wdl-spec §4: a branch ending in Skipped takes its predece
       'Failed',
     ],
     ['parallel branches, one failing', { A: mocked(), B: compose('b') }, 'Failed'],
-    ['skip chain rooted in success', { S: compose('s'), B: compose('b', { S: ['Failed'] }), C: compose('c', { B: ['Skipped'] }) }, 'Succeeded'],
-    ['skipped terminal whose predecessor succeeded', { S: compose('s'), B: compose('b', { S: ['Failed'] }) }, 'Succeeded'],
+    [
+      'skip chain rooted in success',
+      { S: compose('s'), B: compose('b', { S: ['Failed'] }), C: compose('c', { B: ['Skipped'] }) },
+      'Succeeded',
+    ],
+    [
+      'skipped terminal whose predecessor succeeded',
+      { S: compose('s'), B: compose('b', { S: ['Failed'] }) },
+      'Succeeded',
+    ],
     ['empty definition', {}, 'Succeeded'],
   ])('%s → run %s', (_label, actions, status) => {
     const run = new TestRun(def(actions), { staticResults: { A: FAIL } });
     expect(run.state.status).toBe(status);
-    if (status === 'Failed') expect(run.state.error).toEqual({ code: 'ActionFailed', message: 'An action failed. No dependent actions succeeded.' });
+    if (status === 'Failed')
+      expect(run.state.error).toEqual({
+        code: 'ActionFailed',
+        message: 'An action failed. No dependent actions succeeded.',
+      });
   });
 });
 
@@ -91,7 +112,7 @@ describe('Scope status and result()', () => {
     const run = new TestRun(
       def({
         Scope: { type: 'Scope', actions: children, runAfter: {} },
-        After: compose('@result(\'Scope\')', { Scope: ['Succeeded', 'Failed'] }),
+        After: compose("@result('Scope')", { Scope: ['Succeeded', 'Failed'] }),
       }),
       { staticResults: { A: FAIL, G: TIMEDOUT } },
     );
@@ -111,7 +132,12 @@ describe('Scope status and result()', () => {
     expect(run.state.status).toBe('Succeeded');
   });
   it('actions inside a scope are referenceable from outside by name', () => {
-    const run = new TestRun(def({ S: { type: 'Scope', actions: { In: compose(41) } }, Out: compose("@add(outputs('In'), 1)", { S: ['Succeeded'] }) }));
+    const run = new TestRun(
+      def({
+        S: { type: 'Scope', actions: { In: compose(41) } },
+        Out: compose("@add(outputs('In'), 1)", { S: ['Succeeded'] }),
+      }),
+    );
     expect(run.action('Out')!.outputs).toBe(42);
   });
 });
@@ -120,12 +146,22 @@ describe('If and Switch', () => {
   it.each([
     ['expression string true', '@equals(1, 1)', 'Then'],
     ['expression string false', '@equals(1, 2)', 'Else'],
-    ['condition object and/equals', { and: [{ equals: ['@triggerBody()?[\'n\']', 5] }] }, 'Then'],
-    ['condition object or/not/greater', { or: [{ not: { equals: [1, 1] } }, { greater: ['@triggerBody()?[\'n\']', 10] }] }, 'Else'],
-    ['condition object contains/startsWith', { and: [{ contains: ['hello world', 'world'] }, { startsWith: ['Hello', 'he'] }] }, 'Then'],
+    ['condition object and/equals', { and: [{ equals: ["@triggerBody()?['n']", 5] }] }, 'Then'],
+    [
+      'condition object or/not/greater',
+      { or: [{ not: { equals: [1, 1] } }, { greater: ["@triggerBody()?['n']", 10] }] },
+      'Else',
+    ],
+    [
+      'condition object contains/startsWith',
+      { and: [{ contains: ['hello world', 'world'] }, { startsWith: ['Hello', 'he'] }] },
+      'Then',
+    ],
   ])('%s → %s runs, the other branch is Skipped', (_label, expression, taken) => {
     const run = new TestRun(
-      def({ If: { type: 'If', expression, actions: { Then: compose('t') }, else: { actions: { Else: compose('e') } } } }),
+      def({
+        If: { type: 'If', expression, actions: { Then: compose('t') }, else: { actions: { Else: compose('e') } } },
+      }),
       { trigger: { body: { n: 5 } } },
     );
     const other = taken === 'Then' ? 'Else' : 'Then';
@@ -150,13 +186,18 @@ describe('If and Switch', () => {
         Switch: {
           type: 'Switch',
           expression: "@triggerBody()['v']",
-          cases: { A: { case: 'A', actions: { CaseA: compose(1) } }, B: { case: 'B', actions: { CaseB: compose(1) } }, Two: { case: 2, actions: { Case2: compose(1) } } },
+          cases: {
+            A: { case: 'A', actions: { CaseA: compose(1) } },
+            B: { case: 'B', actions: { CaseB: compose(1) } },
+            Two: { case: 2, actions: { Case2: compose(1) } },
+          },
           default: { actions: { Default: compose(1) } },
         },
       }),
       { trigger: { body: { v: value } } },
     );
-    for (const name of ['CaseA', 'CaseB', 'Case2', 'Default']) expect(run.status(name)).toBe(name === expected ? 'Succeeded' : 'Skipped');
+    for (const name of ['CaseA', 'CaseB', 'Case2', 'Default'])
+      expect(run.status(name)).toBe(name === expected ? 'Succeeded' : 'Skipped');
   });
 });
 
@@ -169,7 +210,11 @@ describe('Terminate', () => {
     const run = new TestRun(
       def({
         A: mocked(),
-        Stop: { type: 'Terminate', inputs: { runStatus, ...(runError ? { runError } : {}) }, runAfter: { A: ['Failed'] } },
+        Stop: {
+          type: 'Terminate',
+          inputs: { runStatus, ...(runError ? { runError } : {}) },
+          runAfter: { A: ['Failed'] },
+        },
         Never: compose('n', { Stop: ['Succeeded', 'Failed', 'Skipped'] }),
       }),
       { staticResults: { A: FAIL } },
@@ -199,7 +244,11 @@ describe('Terminate', () => {
   it('Terminate inside a Foreach ends the run at the first iteration', () => {
     const run = new TestRun(
       def({
-        Loop: { type: 'Foreach', foreach: '@createArray(1,2,3)', actions: { Stop: { type: 'Terminate', inputs: { runStatus: 'Cancelled' } } } },
+        Loop: {
+          type: 'Foreach',
+          foreach: '@createArray(1,2,3)',
+          actions: { Stop: { type: 'Terminate', inputs: { runStatus: 'Cancelled' } } },
+        },
       }),
     );
     expect(run.state.status).toBe('Cancelled');
@@ -243,13 +292,22 @@ describe('variables', () => {
     expect(run.action('Op')!.error!.code).toBe(code);
   });
   it('InitializeVariable without a value gets the type default', () => {
-    const run = new TestRun(def({ Init: { type: 'InitializeVariable', inputs: { variables: [{ name: 'a', type: 'array' }] } } }));
+    const run = new TestRun(
+      def({ Init: { type: 'InitializeVariable', inputs: { variables: [{ name: 'a', type: 'array' }] } } }),
+    );
     expect(run.state.variables.a).toEqual({ type: 'Array', value: [] });
   });
   it('InitializeVariable inside a container is refused when compiling', () => {
-    expect(() => compileDefinition(def({ S: { type: 'Scope', actions: { Init: { type: 'InitializeVariable', inputs: { variables: [{ name: 'a', type: 'string' }] } } } } }))).toThrow(
-      /top level/,
-    );
+    expect(() =>
+      compileDefinition(
+        def({
+          S: {
+            type: 'Scope',
+            actions: { Init: { type: 'InitializeVariable', inputs: { variables: [{ name: 'a', type: 'string' }] } } },
+          },
+        }),
+      ),
+    ).toThrow(/top level/);
   });
 });
 
@@ -257,7 +315,11 @@ describe('Foreach concurrency and variables', () => {
   const loopDef = (runtimeConfiguration?: unknown, extra: Record<string, unknown> = {}) =>
     def({
       Init: { type: 'InitializeVariable', inputs: { variables: [{ name: 'log', type: 'array' }] } },
-      Count: { type: 'InitializeVariable', inputs: { variables: [{ name: 'n', type: 'integer', value: 0 }] }, runAfter: { Init: ['Succeeded'] } },
+      Count: {
+        type: 'InitializeVariable',
+        inputs: { variables: [{ name: 'n', type: 'integer', value: 0 }] },
+        runAfter: { Init: ['Succeeded'] },
+      },
       Loop: {
         type: 'Foreach',
         foreach: '@range(0, 8)',
@@ -267,7 +329,11 @@ describe('Foreach concurrency and variables', () => {
         actions: {
           Call: { type: 'Http', inputs: { method: 'GET', uri: "@{concat('https://example.com/', item())}" } },
           Inc: { type: 'IncrementVariable', inputs: { name: 'n' }, runAfter: { Call: ['Succeeded'] } },
-          Append: { type: 'AppendToArrayVariable', inputs: { name: 'log', value: '@body(\'Call\')' }, runAfter: { Inc: ['Succeeded'] } },
+          Append: {
+            type: 'AppendToArrayVariable',
+            inputs: { name: 'log', value: "@body('Call')" },
+            runAfter: { Inc: ['Succeeded'] },
+          },
         },
       },
     });
@@ -298,7 +364,8 @@ describe('Foreach concurrency and variables', () => {
     expect(run.action('Loop')!.iterations).toHaveLength(8);
     // Each iteration's Append read its own iteration's Call (outputs are per iteration).
     const appends = run.state.records.filter((r) => r.name === 'Append');
-    for (const a of appends) expect((a.inputs as { value: string }).value).toBe(`https://example.com/${a.repetition![0]!.index}`);
+    for (const a of appends)
+      expect((a.inputs as { value: string }).value).toBe(`https://example.com/${a.repetition![0]!.index}`);
   });
   it('sequential loops append in item order; concurrent ones in completion order', () => {
     const seq = new TestRun(loopDef(undefined));
@@ -310,11 +377,17 @@ describe('Foreach concurrency and variables', () => {
   });
   it('a failed iteration fails the loop; the other iterations still run', () => {
     const run = new TestRun(
-      def({ Loop: { type: 'Foreach', foreach: '@createArray(1, 0, 2)', actions: { Div: compose('@div(10, item())') } } }),
+      def({
+        Loop: { type: 'Foreach', foreach: '@createArray(1, 0, 2)', actions: { Div: compose('@div(10, item())') } },
+      }),
     );
     expect(run.status('Loop')).toBe('Failed');
     expect(run.action('Loop')!.iterations!.map((i) => i.status)).toEqual(['Succeeded', 'Failed', 'Succeeded']);
-    expect(run.state.records.filter((r) => r.name === 'Div').map((r) => r.status)).toEqual(['Succeeded', 'Failed', 'Succeeded']);
+    expect(run.state.records.filter((r) => r.name === 'Div').map((r) => r.status)).toEqual([
+      'Succeeded',
+      'Failed',
+      'Succeeded',
+    ]);
   });
   it('item(), items() of nested loops and result() of a loop', () => {
     const run = new TestRun(
@@ -322,7 +395,13 @@ describe('Foreach concurrency and variables', () => {
         Outer: {
           type: 'Foreach',
           foreach: "@createArray('a', 'b')",
-          actions: { Inner: { type: 'Foreach', foreach: '@createArray(1, 2)', actions: { Pair: compose("@concat(items('Outer'), item())") } } },
+          actions: {
+            Inner: {
+              type: 'Foreach',
+              foreach: '@createArray(1, 2)',
+              actions: { Pair: compose("@concat(items('Outer'), item())") },
+            },
+          },
         },
         Res: compose("@result('Outer')", { Outer: ['Succeeded'] }),
       }),
@@ -339,14 +418,21 @@ describe('Foreach concurrency and variables', () => {
   it('Foreach over a non-array fails; over an empty array succeeds without iterations', () => {
     const bad = new TestRun(def({ Loop: { type: 'Foreach', foreach: "@'text'", actions: {} } }));
     expect(bad.status('Loop')).toBe('Failed');
-    const empty = new TestRun(def({ Loop: { type: 'Foreach', foreach: '@createArray()', actions: { X: compose(1) } } }));
+    const empty = new TestRun(
+      def({ Loop: { type: 'Foreach', foreach: '@createArray()', actions: { X: compose(1) } } }),
+    );
     expect(empty.status('Loop')).toBe('Succeeded');
     expect(empty.action('X')).toBeUndefined();
   });
 });
 
 describe('Until', () => {
-  const untilDef = (expression: unknown, limit: unknown, extra: Record<string, unknown> = {}, body: Record<string, unknown> = {}) =>
+  const untilDef = (
+    expression: unknown,
+    limit: unknown,
+    extra: Record<string, unknown> = {},
+    body: Record<string, unknown> = {},
+  ) =>
     def({
       Init: { type: 'InitializeVariable', inputs: { variables: [{ name: 'i', type: 'integer', value: 0 }] } },
       Loop: {
@@ -355,14 +441,32 @@ describe('Until', () => {
         limit,
         runAfter: { Init: ['Succeeded'] },
         ...extra,
-        actions: { Inc: { type: 'IncrementVariable', inputs: { name: 'i' } }, Idx: compose("@iterationIndexes('Loop')", { Inc: ['Succeeded'] }), ...body },
+        actions: {
+          Inc: { type: 'IncrementVariable', inputs: { name: 'i' } },
+          Idx: compose("@iterationIndexes('Loop')", { Inc: ['Succeeded'] }),
+          ...body,
+        },
       },
     });
   it.each([
     ['condition met at 3 (do/while)', "@equals(variables('i'), 3)", { count: 60, timeout: 'PT1H' }, {}, 3, 'Succeeded'],
-    ['condition object form', { and: [{ greaterOrEquals: ["@variables('i')", 2] }] }, { count: 60 }, {}, 2, 'Succeeded'],
+    [
+      'condition object form',
+      { and: [{ greaterOrEquals: ["@variables('i')", 2] }] },
+      { count: 60 },
+      {},
+      2,
+      'Succeeded',
+    ],
     ['count limit reached', '@equals(1, 2)', { count: 5, timeout: 'PT1H' }, {}, 5, 'Succeeded'],
-    ['count limit with FailWhenLimitsReached', '@equals(1, 2)', { count: 4 }, { operationOptions: 'FailWhenLimitsReached' }, 4, 'Failed'],
+    [
+      'count limit with FailWhenLimitsReached',
+      '@equals(1, 2)',
+      { count: 4 },
+      { operationOptions: 'FailWhenLimitsReached' },
+      4,
+      'Failed',
+    ],
     ['condition already true still runs once', '@true', { count: 10 }, {}, 1, 'Succeeded'],
     ['default count is 60', '@false', undefined, {}, 60, 'Succeeded'],
   ])('%s', (_label, expression, limit, extra, iterations, status) => {
@@ -370,11 +474,22 @@ describe('Until', () => {
     expect(run.status('Loop')).toBe(status);
     expect(run.state.variables.i!.value).toBe(iterations);
     expect(run.action('Loop')!.iterations).toHaveLength(iterations);
-    expect(run.state.records.filter((r) => r.name === 'Idx').map((r) => r.outputs)).toEqual([...Array(iterations).keys()]);
+    expect(run.state.records.filter((r) => r.name === 'Idx').map((r) => r.outputs)).toEqual([
+      ...Array(iterations).keys(),
+    ]);
     if (status === 'Failed') expect(run.action('Loop')!.error!.code).toBe('UntilLimitsReached');
   });
   it('timeout limit: checked between iterations, with time passing in Delays', () => {
-    const run = new TestRun(untilDef('@false', { count: 100, timeout: 'PT3M' }, {}, { Pause: { type: 'Wait', inputs: { interval: { count: 1, unit: 'Minute' } }, runAfter: { Idx: ['Succeeded'] } } }));
+    const run = new TestRun(
+      untilDef(
+        '@false',
+        { count: 100, timeout: 'PT3M' },
+        {},
+        {
+          Pause: { type: 'Wait', inputs: { interval: { count: 1, unit: 'Minute' } }, runAfter: { Idx: ['Succeeded'] } },
+        },
+      ),
+    );
     for (let i = 0; i < 10 && run.state.status === 'Running'; i++) {
       const t = run.pendingTimers();
       expect(t).toHaveLength(1);
@@ -408,7 +523,11 @@ describe('action timeouts and Delay', () => {
     expect(run.action('Call')!.status).toBe('TimedOut');
   });
   it('an answer before the timeout cancels the timeout timer', () => {
-    const run = new TestRun(def({ Call: { type: 'Http', inputs: { method: 'GET', uri: 'https://example.com' }, limit: { timeout: 'PT10S' } } }));
+    const run = new TestRun(
+      def({
+        Call: { type: 'Http', inputs: { method: 'GET', uri: 'https://example.com' }, limit: { timeout: 'PT10S' } },
+      }),
+    );
     const timer = run.pendingTimers()[0]!;
     const cmds = run.complete(run.pendingCalls()[0]!.callId, { kind: 'http', statusCode: 200, body: { ok: true } });
     expect(cmds).toContainEqual({ type: 'cancelTimer', timerId: timer.timerId });
@@ -420,7 +539,9 @@ describe('action timeouts and Delay', () => {
     [{ interval: { count: 1, unit: 'Month' } }, '2024-03-13T10:00:00.000Z'],
     [{ until: { timestamp: '2024-02-14T00:00:00Z' } }, '2024-02-14T00:00:00.000Z'],
   ])('Wait %j starts a timer due %s', (inputs, due) => {
-    const run = new TestRun(def({ Delay: { type: 'Wait', inputs }, After: compose('@utcNow()', { Delay: ['Succeeded'] }) }));
+    const run = new TestRun(
+      def({ Delay: { type: 'Wait', inputs }, After: compose('@utcNow()', { Delay: ['Succeeded'] }) }),
+    );
     const t = run.pendingTimers()[0]!;
     expect(t.dueAt).toBe(due);
     run.fire(t.timerId);
@@ -428,13 +549,23 @@ describe('action timeouts and Delay', () => {
     expect(Date.parse(run.action('After')!.outputs as string)).toBe(Date.parse(due));
   });
   it('an invalid ISO 8601 timeout makes the action fail when it runs', () => {
-    const run = new TestRun(def({ Call: { type: 'Http', inputs: { method: 'GET', uri: 'https://example.com' }, limit: { timeout: '10 seconds' } } }));
+    const run = new TestRun(
+      def({
+        Call: { type: 'Http', inputs: { method: 'GET', uri: 'https://example.com' }, limit: { timeout: '10 seconds' } },
+      }),
+    );
     expect(run.action('Call')!.status).toBe('Failed');
   });
 });
 
 describe('retry policies in the engine', () => {
-  const httpDef = (retryPolicy?: unknown) => def({ Call: { type: 'Http', inputs: { method: 'GET', uri: 'https://example.com', ...(retryPolicy ? { retryPolicy } : {}) } } });
+  const httpDef = (retryPolicy?: unknown) =>
+    def({
+      Call: {
+        type: 'Http',
+        inputs: { method: 'GET', uri: 'https://example.com', ...(retryPolicy ? { retryPolicy } : {}) },
+      },
+    });
   it.each([
     ['fixed count 2', { type: 'fixed', count: 2, interval: 'PT30S' }, 503, 3, [30_000, 30_000]],
     ['none', { type: 'none' }, 503, 1, []],
@@ -451,12 +582,27 @@ describe('retry policies in the engine', () => {
     }
     const rec = run.action('Call')!;
     expect(rec.status).toBe('Failed');
-    expect(rec.code).toBe(status === 400 ? 'BadRequest' : status === 429 ? 'TooManyRequests' : status === 408 ? 'RequestTimeout' : status === 500 ? 'InternalServerError' : 'ServiceUnavailable');
+    expect(rec.code).toBe(
+      status === 400
+        ? 'BadRequest'
+        : status === 429
+          ? 'TooManyRequests'
+          : status === 408
+            ? 'RequestTimeout'
+            : status === 500
+              ? 'InternalServerError'
+              : 'ServiceUnavailable',
+    );
     expect(rec.attempts?.length ?? 1).toBe(attempts);
     const actualWaits = (rec.attempts ?? []).slice(0, -1).map((a) => a.retryAfterMs);
     if (waits === 'exponential') {
       // retry k waits in [max(2^(k-2)·7s, 5s), min(2^(k-1)·7s, 1h)]
-      const bounds = [[5_000, 7_000], [7_000, 14_000], [14_000, 28_000], [28_000, 56_000]];
+      const bounds = [
+        [5_000, 7_000],
+        [7_000, 14_000],
+        [14_000, 28_000],
+        [28_000, 56_000],
+      ];
       actualWaits.forEach((w, k) => {
         expect(w).toBeGreaterThanOrEqual(bounds[k]![0]!);
         expect(w).toBeLessThanOrEqual(bounds[k]![1]!);
@@ -468,7 +614,12 @@ describe('retry policies in the engine', () => {
     run.complete(run.pendingCalls()[0]!.callId, { kind: 'http', statusCode: 503, headers: { 'Retry-After': '2' } });
     expect(run.pendingTimers()[0]).toMatchObject({ reason: 'retry', dueAt: '2024-02-13T10:00:02.000Z' });
     run.fire(run.pendingTimers()[0]!.timerId);
-    run.complete(run.pendingCalls()[0]!.callId, { kind: 'error', code: 'HTTP_CONNECTION_FAILED', message: 'reset', retryable: true });
+    run.complete(run.pendingCalls()[0]!.callId, {
+      kind: 'error',
+      code: 'HTTP_CONNECTION_FAILED',
+      message: 'reset',
+      retryable: true,
+    });
     run.fire(run.pendingTimers()[0]!.timerId);
     run.complete(run.pendingCalls()[0]!.callId, { kind: 'http', statusCode: 200, body: 'ok' });
     const rec = run.action('Call')!;
@@ -490,11 +641,24 @@ describe('secure inputs and outputs', () => {
   const secure = (props: string[]) => ({ secureData: { properties: props } });
   const run = new TestRun(
     def({
-      Secret: { type: 'Compose', inputs: "@triggerBody()['password']", runtimeConfiguration: secure(['inputs', 'outputs']) },
+      Secret: {
+        type: 'Compose',
+        inputs: "@triggerBody()['password']",
+        runtimeConfiguration: secure(['inputs', 'outputs']),
+      },
       UsesSecret: compose("@concat('pw=', outputs('Secret'))", { Secret: ['Succeeded'] }),
       Plain: compose('visible', { UsesSecret: ['Succeeded'] }),
-      OnlyOut: { type: 'Compose', inputs: 'in-visible', runtimeConfiguration: secure(['outputs']), runAfter: { Plain: ['Succeeded'] } },
-      Reply: { type: 'Response', inputs: { statusCode: 200, body: "@outputs('UsesSecret')" }, runAfter: { OnlyOut: ['Succeeded'] } },
+      OnlyOut: {
+        type: 'Compose',
+        inputs: 'in-visible',
+        runtimeConfiguration: secure(['outputs']),
+        runAfter: { Plain: ['Succeeded'] },
+      },
+      Reply: {
+        type: 'Response',
+        inputs: { statusCode: 200, body: "@outputs('UsesSecret')" },
+        runAfter: { OnlyOut: ['Succeeded'] },
+      },
     }),
     { trigger: { body: { password: 'hunter2' } } },
   );
@@ -529,7 +693,10 @@ describe('secure inputs and outputs', () => {
     expect(rec.actions[0]!.secure).toEqual({ inputs: true, outputs: true });
   });
   it('secure parameters (securestring) redact the inputs that read them', () => {
-    const d = def({ Read: compose("@parameters('key')") }, { parameters: { key: { type: 'securestring', defaultValue: 'k-123' } } });
+    const d = def(
+      { Read: compose("@parameters('key')") },
+      { parameters: { key: { type: 'securestring', defaultValue: 'k-123' } } },
+    );
     const rec = runRecord(new TestRun(d).state);
     expect(JSON.stringify(rec.actions)).not.toContain('k-123');
   });
@@ -537,17 +704,55 @@ describe('secure inputs and outputs', () => {
 
 describe('static results', () => {
   it.each([
-    ['definition staticResults enabled by runtimeConfiguration', { Mock: { status: 'Succeeded', outputs: { statusCode: 200, body: { id: 7 } } } }, 'Enabled', undefined, 'Succeeded', { id: 7 }],
-    ['disabled static result does not apply', { Mock: { status: 'Succeeded', outputs: { body: 1 } } }, 'Disabled', undefined, 'Failed', undefined],
-    ['run override by action name', {}, undefined, { Get: { status: 'Succeeded', outputs: { body: 'by-name' } } }, 'Succeeded', 'by-name'],
-    ['run override by static result name', { Mock: { status: 'Succeeded', outputs: { body: 1 } } }, 'Enabled', { Mock: { status: 'Failed', outputs: { errors: [{ code: 'X', message: 'm' }] } } }, 'Failed', undefined],
+    [
+      'definition staticResults enabled by runtimeConfiguration',
+      { Mock: { status: 'Succeeded', outputs: { statusCode: 200, body: { id: 7 } } } },
+      'Enabled',
+      undefined,
+      'Succeeded',
+      { id: 7 },
+    ],
+    [
+      'disabled static result does not apply',
+      { Mock: { status: 'Succeeded', outputs: { body: 1 } } },
+      'Disabled',
+      undefined,
+      'Failed',
+      undefined,
+    ],
+    [
+      'run override by action name',
+      {},
+      undefined,
+      { Get: { status: 'Succeeded', outputs: { body: 'by-name' } } },
+      'Succeeded',
+      'by-name',
+    ],
+    [
+      'run override by static result name',
+      { Mock: { status: 'Succeeded', outputs: { body: 1 } } },
+      'Enabled',
+      { Mock: { status: 'Failed', outputs: { errors: [{ code: 'X', message: 'm' }] } } },
+      'Failed',
+      undefined,
+    ],
   ])('%s', (_label, staticResults, enabled, overrides, status, body) => {
     const action = {
       type: 'OpenApiConnection',
-      inputs: { host: { apiId: '/providers/Microsoft.PowerApps/apis/shared_sharepointonline', connectionName: 'shared_sharepointonline', operationId: 'GetItems' }, parameters: { dataset: 'x' } },
+      inputs: {
+        host: {
+          apiId: '/providers/Microsoft.PowerApps/apis/shared_sharepointonline',
+          connectionName: 'shared_sharepointonline',
+          operationId: 'GetItems',
+        },
+        parameters: { dataset: 'x' },
+      },
       ...(enabled ? { runtimeConfiguration: { staticResult: { name: 'Mock', staticResultOptions: enabled } } } : {}),
     };
-    const run = new TestRun(def({ Get: action, Use: compose("@body('Get')", { Get: ['Succeeded'] }) }, { staticResults }), overrides ? { staticResults: overrides } : {});
+    const run = new TestRun(
+      def({ Get: action, Use: compose("@body('Get')", { Get: ['Succeeded'] }) }, { staticResults }),
+      overrides ? { staticResults: overrides } : {},
+    );
     if (run.state.status === 'Running') {
       // not mocked: the connector call goes out; answer like the runner does without a connector runtime
       const call = run.pendingCalls()[0]!;
@@ -558,15 +763,25 @@ describe('static results', () => {
     if (status === 'Succeeded') expect(run.action('Use')!.outputs).toEqual(body);
   });
   it('a Failed static result takes its error from outputs.errors', () => {
-    const run = new TestRun(def({ Get: { type: 'Http', inputs: { method: 'GET', uri: 'https://x' } } }), { staticResults: { Get: { status: 'Failed', outputs: { errors: [{ code: 'NotFound', message: 'gone' }] } } } });
+    const run = new TestRun(def({ Get: { type: 'Http', inputs: { method: 'GET', uri: 'https://x' } } }), {
+      staticResults: { Get: { status: 'Failed', outputs: { errors: [{ code: 'NotFound', message: 'gone' }] } } },
+    });
     expect(run.action('Get')!.error).toEqual({ code: 'NotFound', message: 'gone' });
   });
 });
 
 describe('definition checks', () => {
   it.each([
-    ['duplicate action names across containers', { A: compose(1), S: { type: 'Scope', actions: { A: compose(2) } } }, 'DUPLICATE_ACTION_NAME'],
-    ['runAfter naming an action of another container', { A: compose(1), S: { type: 'Scope', actions: { B: compose(2, { A: ['Succeeded'] }) } } }, 'INVALID_RUN_AFTER'],
+    [
+      'duplicate action names across containers',
+      { A: compose(1), S: { type: 'Scope', actions: { A: compose(2) } } },
+      'DUPLICATE_ACTION_NAME',
+    ],
+    [
+      'runAfter naming an action of another container',
+      { A: compose(1), S: { type: 'Scope', actions: { B: compose(2, { A: ['Succeeded'] }) } } },
+      'INVALID_RUN_AFTER',
+    ],
     ['runAfter cycle', { A: compose(1, { B: ['Succeeded'] }), B: compose(2, { A: ['Succeeded'] }) }, 'RUN_AFTER_CYCLE'],
   ])('%s is refused (%s)', (_label, actions, code) => {
     expect(() => compileDefinition(def(actions))).toThrow(expect.objectContaining({ code }));
@@ -578,5 +793,273 @@ describe('definition checks', () => {
   it('a definition is compiled once per object', () => {
     const d = def({ A: compose(1) });
     expect(compileDefinition(d)).toBe(compileDefinition(d));
+  });
+});
+
+describe('data operations', () => {
+  const people = [
+    { name: 'Ann', age: 31, city: 'Oslo' },
+    { name: 'Bob, Jr.', age: 17, city: null },
+    { name: 'Cy "C"', age: 45, city: 'Rome' },
+  ];
+  it.each([
+    [
+      'Select (object map)',
+      {
+        type: 'Select',
+        inputs: {
+          from: '@triggerBody()',
+          select: { who: "@item()['name']", adult: "@greaterOrEquals(item()['age'], 18)" },
+        },
+      },
+      {
+        body: [
+          { who: 'Ann', adult: true },
+          { who: 'Bob, Jr.', adult: false },
+          { who: 'Cy "C"', adult: true },
+        ],
+      },
+    ],
+    [
+      'Select (text mode)',
+      { type: 'Select', inputs: { from: '@triggerBody()', select: "@item()['age']" } },
+      { body: [31, 17, 45] },
+    ],
+    [
+      'Query (filter array)',
+      { type: 'Query', inputs: { from: '@triggerBody()', where: "@less(item()['age'], 40)" } },
+      { body: [people[0], people[1]] },
+    ],
+    ['Query with no match', { type: 'Query', inputs: { from: '@triggerBody()', where: '@false' } }, { body: [] }],
+    [
+      'Join',
+      { type: 'Join', inputs: { from: "@createArray('a', 1, null, true)", joinWith: ';' } },
+      { body: 'a;1;;true' },
+    ],
+    [
+      'Table CSV without columns',
+      { type: 'Table', inputs: { from: '@triggerBody()', format: 'CSV' } },
+      {
+        body: 'name,age,city\r\nAnn,31,Oslo\r\n"Bob, Jr.",17,\r\n"Cy ""C""",45,Rome\r\n',
+      },
+    ],
+    [
+      'Table CSV with columns',
+      {
+        type: 'Table',
+        inputs: {
+          from: '@triggerBody()',
+          format: 'CSV',
+          columns: [
+            { header: 'Who', value: "@item()['name']" },
+            { header: 'Next', value: "@add(item()['age'], 1)" },
+          ],
+        },
+      },
+      {
+        body: 'Who,Next\r\nAnn,32\r\n"Bob, Jr.",18\r\n"Cy ""C""",46\r\n',
+      },
+    ],
+    [
+      'Table HTML',
+      { type: 'Table', inputs: { from: '@take(triggerBody(), 1)', format: 'HTML' } },
+      {
+        body: '<table><thead><tr><th>name</th><th>age</th><th>city</th></tr></thead><tbody><tr><td>Ann</td><td>31</td><td>Oslo</td></tr></tbody></table>',
+      },
+    ],
+    [
+      'ParseJson of a JSON string',
+      {
+        type: 'ParseJson',
+        inputs: {
+          content: '{"a":[1,2]}',
+          schema: { type: 'object', properties: { a: { type: 'array', items: { type: 'integer' } } } },
+        },
+      },
+      { body: { a: [1, 2] } },
+    ],
+    [
+      'Compose keeps JSON types',
+      {
+        type: 'Compose',
+        inputs: { n: '@length(triggerBody())', s: 'text @{length(triggerBody())}', lit: '@@not-an-expression' },
+      },
+      { n: 3, s: 'text 3', lit: '@not-an-expression' },
+    ],
+  ])('%s', (_label, action, outputs) => {
+    const run = new TestRun(def({ Op: action }), { trigger: { body: people } });
+    expect(run.status('Op')).toBe('Succeeded');
+    expect(run.action('Op')!.outputs).toEqual(outputs);
+  });
+  it.each([
+    [
+      'a property of the wrong type',
+      { a: 'x' },
+      { type: 'object', properties: { a: { type: 'integer' } } },
+      'Invalid type. Expected Integer but got String.',
+    ],
+    [
+      'a missing required property',
+      {},
+      { type: 'object', required: ['a'] },
+      'Required properties are missing from object: a.',
+    ],
+    [
+      'null where a string is expected',
+      { a: null },
+      { type: 'object', properties: { a: { type: 'string' } } },
+      'Invalid type. Expected String but got Null.',
+    ],
+    ['an enum miss', { a: 'z' }, { type: 'object', properties: { a: { enum: ['x', 'y'] } } }, 'not defined in enum'],
+  ])('ParseJson fails on %s', (_label, content, schema, message) => {
+    const run = new TestRun(def({ Op: { type: 'ParseJson', inputs: { content: '@triggerBody()', schema } } }), {
+      trigger: { body: content },
+    });
+    const rec = run.action('Op')!;
+    expect(rec.status).toBe('Failed');
+    expect(rec.error!.code).toBe('ValidationFailed');
+    expect(rec.error!.message).toContain(message);
+    expect((rec.outputs as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
+  });
+  it.each([
+    ['Select from a non-array', { type: 'Select', inputs: { from: "@'x'", select: '@item()' } }],
+    ['Query where not boolean', { type: 'Query', inputs: { from: '@createArray(1)', where: '@item()' } }],
+    ['Table of an unknown format', { type: 'Table', inputs: { from: '@createArray()', format: 'XLSX' } }],
+  ])('%s fails with InvalidTemplate', (_label, action) => {
+    const run = new TestRun(def({ Op: action }));
+    expect(run.action('Op')!.error!.code).toBe('InvalidTemplate');
+  });
+});
+
+describe('Response', () => {
+  it.each([
+    [
+      { statusCode: 201, headers: { 'X-N': 5 }, body: { ok: true } },
+      'Succeeded',
+      { statusCode: 201, headers: { 'X-N': '5' }, body: { ok: true } },
+    ],
+    [{ body: 'text' }, 'Succeeded', { statusCode: 200, headers: {}, body: 'text' }],
+    [{ statusCode: 302 }, 'Failed', undefined],
+    [{ statusCode: 'abc' }, 'Failed', undefined],
+  ])('%j → %s', (inputs, status, respond) => {
+    const run = new TestRun(def({ Reply: { type: 'Response', inputs } }));
+    expect(run.status('Reply')).toBe(status);
+    const cmd = run.commands.find((c) => c.type === 'respond');
+    if (respond) expect(cmd).toEqual({ type: 'respond', action: 'Reply', ...respond });
+    else expect(cmd).toBeUndefined();
+  });
+  it('a second Response fails: the caller already has an answer', () => {
+    const run = new TestRun(
+      def({
+        One: { type: 'Response', inputs: { statusCode: 200 } },
+        Two: { type: 'Response', inputs: { statusCode: 500 }, runAfter: { One: ['Succeeded'] } },
+      }),
+    );
+    expect(run.action('Two')!.error!.code).toBe('ResponseAlreadySent');
+    expect(run.commands.filter((c) => c.type === 'respond')).toHaveLength(1);
+  });
+});
+
+describe('triggers as inputs', () => {
+  const probe = def({
+    Body: compose('@triggerBody()'),
+    Headers: compose("@triggerOutputs()['headers']"),
+    Queries: compose("@triggerOutputs()?['queries']"),
+    Name: compose("@trigger()['name']"),
+    Scheduled: compose("@trigger()?['scheduledTime']"),
+    Run: compose("@workflow()['run']['name']"),
+  });
+  it.each([
+    [
+      'Request/Http with a body, headers and query',
+      { type: 'Request', kind: 'Http' },
+      { body: { a: 1 }, headers: { 'x-id': '7' }, queries: { q: 'v' } },
+      { Body: { a: 1 }, Headers: { 'x-id': '7' }, Queries: { q: 'v' }, Scheduled: null },
+    ],
+    ['Request/Http without a body', { type: 'Request', kind: 'Http' }, {}, { Body: null, Headers: {}, Queries: null }],
+    ['Button without a body', { type: 'Request', kind: 'Button' }, {}, { Body: {}, Headers: {} }],
+    ['PowerAppV2', { type: 'Request', kind: 'PowerAppV2' }, { body: { text: 'hi' } }, { Body: { text: 'hi' } }],
+    [
+      'Recurrence',
+      { type: 'Recurrence', recurrence: { frequency: 'Day', interval: 1 } },
+      { scheduledTime: '2024-02-13T09:00:00Z' },
+      { Body: null, Scheduled: '2024-02-13T09:00:00Z' },
+    ],
+    [
+      'Recurrence without a scheduled time',
+      { type: 'Recurrence', recurrence: { frequency: 'Day', interval: 1 } },
+      {},
+      { Scheduled: T0 },
+    ],
+  ])('%s', (_label, trigger, input, expected) => {
+    const d = { ...probe, triggers: { manual: trigger } };
+    const run = new TestRun(d, { trigger: input });
+    expect(run.state.status).toBe('Succeeded');
+    for (const [name, value] of Object.entries(expected)) expect(run.action(name)!.outputs).toEqual(value);
+    expect(run.action('Name')!.outputs).toBe('manual');
+    expect(run.action('Run')!.outputs).toBe('run-1');
+  });
+  it.each([
+    [[{ expression: "@equals(triggerBody()?['kind'], 'order')" }], { kind: 'order' }, 'Succeeded'],
+    [[{ expression: "@equals(triggerBody()?['kind'], 'order')" }], { kind: 'refund' }, 'Skipped'],
+    [[{ expression: '@true' }, { expression: "@greater(triggerBody()?['n'], 1)" }], { n: 1 }, 'Skipped'],
+  ])('trigger conditions %j with body %j → run %s', (conditions, body, status) => {
+    const d = def({ A: compose(1) });
+    (d.triggers as Record<string, Record<string, unknown>>).manual!.conditions = conditions;
+    const run = new TestRun(d, { trigger: { body } });
+    expect(run.state.status).toBe(status);
+    if (status === 'Skipped') {
+      expect(run.state.records).toHaveLength(0);
+      expect(run.commands).toEqual([
+        { type: 'finish', status: 'Skipped', error: expect.objectContaining({ code: 'TriggerConditionsNotMet' }) },
+      ]);
+    }
+  });
+});
+
+describe('environment variables as definition parameters', () => {
+  const d = def(
+    {
+      Url: compose("@parameters('Site URL (pb_SiteUrl)')"),
+      Count: compose("@add(parameters('Max (pb_Max)'), 1)"),
+      Flag: compose("@parameters('On (pb_On)')"),
+      Obj: compose("@parameters('Cfg (pb_Cfg)')?['k']"),
+    },
+    {
+      parameters: {
+        $connections: { type: 'Object', defaultValue: {} },
+        'Site URL (pb_SiteUrl)': {
+          type: 'String',
+          defaultValue: 'https://default',
+          metadata: { schemaName: 'pb_SiteUrl' },
+        },
+        'Max (pb_Max)': { type: 'Int', defaultValue: 1, metadata: { schemaName: 'pb_Max' } },
+        'On (pb_On)': { type: 'Bool', defaultValue: false, metadata: { schemaName: 'pb_On' } },
+        'Cfg (pb_Cfg)': { type: 'Object', defaultValue: { k: 'default' }, metadata: { schemaName: 'pb_Cfg' } },
+      },
+    },
+  );
+  it.each([
+    [
+      'defaults when the environment has no values',
+      {},
+      {},
+      { Url: 'https://default', Count: 2, Flag: false, Obj: 'default' },
+    ],
+    [
+      'environment values (text, coerced to the parameter type)',
+      { pb_SiteUrl: 'https://env', pb_Max: '41', pb_On: 'true', pb_Cfg: '{"k":"env"}' },
+      {},
+      { Url: 'https://env', Count: 42, Flag: true, Obj: 'env' },
+    ],
+    [
+      'an explicit parameter value wins',
+      { pb_SiteUrl: 'https://env' },
+      { 'Site URL (pb_SiteUrl)': 'https://explicit' },
+      { Url: 'https://explicit' },
+    ],
+  ])('%s', (_label, environmentVariables, parameters, expected) => {
+    const run = new TestRun(d, { environmentVariables, parameters });
+    for (const [name, value] of Object.entries(expected)) expect(run.action(name)!.outputs).toEqual(value);
   });
 });

@@ -14,14 +14,21 @@ function load(solution: string, prefix: string): { flow: unknown; id: string } {
   const dir = `${unpacked}${solution}/Workflows/`;
   const file = readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('.json'));
   if (!file) throw new Error(`no flow ${prefix} in ${solution}`);
-  return { flow: JSON.parse(readFileSync(dir + file, 'utf8').replace(/^\uFEFF/, '')), id: file.slice(prefix.length + 1, -5).toLowerCase() };
+  return {
+    flow: JSON.parse(readFileSync(dir + file, 'utf8').replace(/^\uFEFF/, '')),
+    id: file.slice(prefix.length + 1, -5).toLowerCase(),
+  };
 }
 
 function statuses(r: RunFlowResult): Record<string, string> {
   return Object.fromEntries(Object.entries(r.summary.actions).map(([k, v]) => [k, v.status]));
 }
 
-async function run(solution: string, prefix: string, options: { body?: unknown; at?: string; staticResults?: Parameters<typeof runFlow>[0]['staticResults'] } = {}) {
+async function run(
+  solution: string,
+  prefix: string,
+  options: { body?: unknown; at?: string; staticResults?: Parameters<typeof runFlow>[0]['staticResults'] } = {},
+) {
   const { flow } = load(solution, prefix);
   return runFlow({
     flow,
@@ -56,7 +63,9 @@ describe('patch-tuesday: Patch Tuesday this month (Button)', () => {
     const r = await run('patch-tuesday', 'PatchTuesdayThisMonth', { at, body: {} });
     expect(r.status).toBe('Succeeded');
     expect(Object.values(statuses(r)).every((s) => s === 'Succeeded')).toBe(true);
-    expect(String(r.record.actions.find((a) => a.name === 'Compose_-_Patch_Tuesday')!.outputs)).toMatch(new RegExp(`^${day}T00:00:00`));
+    expect(String(r.record.actions.find((a) => a.name === 'Compose_-_Patch_Tuesday')!.outputs)).toMatch(
+      new RegExp(`^${day}T00:00:00`),
+    );
     expect(r.response).toBeUndefined();
   });
 });
@@ -117,7 +126,9 @@ describe('utility-flow-to-extract-number-by-length', () => {
     ['Order 12345 shipped on 20240213 to desk 42', 2, '42'],
     ['no digits here', 3, ''],
   ])('%j with length %i answers %j', async (text, number, output) => {
-    const r = await run('utility-flow-to-extract-number-by-length', 'Utilitytoextractnumberbylength', { body: { text, number } });
+    const r = await run('utility-flow-to-extract-number-by-length', 'Utilitytoextractnumberbylength', {
+      body: { text, number },
+    });
     expect(r.status).toBe('Succeeded');
     expect(r.response).toMatchObject({ statusCode: 200, body: { output } });
     expect(Object.values(statuses(r)).every((s) => s === 'Succeeded')).toBe(true);
@@ -134,12 +145,23 @@ describe('reusable-childflow-array-operations', () => {
     { id: 3, name: 'c' },
   ]);
   it.each([
-    ['Union (All)', 'id', [{ id: 1, name: 'a' }, { id: 2, name: 'b' }, { id: 3, name: 'c' }], 'Set_variable'],
+    [
+      'Union (All)',
+      'id',
+      [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+      ],
+      'Set_variable',
+    ],
     ['Intersection (Common)', 'id', [{ id: 2, name: 'b' }], 'Set_variable_2'],
     ['Difference (Array1 - Array2)', 'id', [{ id: 1, name: 'a' }], 'Set_variable_3'],
     ['Union (All)', 'missing_key', [], 'Set_variable_4'],
   ])('%s on key %s', async (operation, key, expected, setter) => {
-    const r = await run('reusable-childflow-array-operations', 'ArrayOperations', { body: { text: a1, text_1: a2, text_2: key, text_3: operation } });
+    const r = await run('reusable-childflow-array-operations', 'ArrayOperations', {
+      body: { text: a1, text_1: a2, text_2: key, text_3: operation },
+    });
     expect(r.status).toBe('Succeeded');
     expect(r.response!.statusCode).toBe(200);
     expect(JSON.parse((r.response!.body as { output: string }).output)).toEqual(expected);
@@ -149,7 +171,9 @@ describe('reusable-childflow-array-operations', () => {
 
 describe('alt-text-generator (Copilot skill trigger)', () => {
   it('answers 200 with an empty object', async () => {
-    const r = await run('alt-text-generator', 'GenerateImageAltText', { body: { text: 'https://example.com/cat.png' } });
+    const r = await run('alt-text-generator', 'GenerateImageAltText', {
+      body: { text: 'https://example.com/cat.png' },
+    });
     expect(r.status).toBe('Succeeded');
     expect(r.response).toMatchObject({ statusCode: 200, body: {} });
   });
@@ -161,25 +185,57 @@ describe('utility-flow-get-sharepoint-info-from-environment-variables (child flo
   const sharepoint = {
     'Send_an_HTTP_request_to_SharePoint:_get_Site_with_MS_Graph': {
       status: 'Succeeded' as const,
-      outputs: { statusCode: 200, body: { id: 'contoso.sharepoint.com,11111111-aaaa-4aaa-8aaa-111111111111,22222222-bbbb-4bbb-8bbb-222222222222', title: 'Subsite' } },
+      outputs: {
+        statusCode: 200,
+        body: {
+          id: 'contoso.sharepoint.com,11111111-aaaa-4aaa-8aaa-111111111111,22222222-bbbb-4bbb-8bbb-222222222222',
+          title: 'Subsite',
+        },
+      },
     },
     'Send_an_HTTP_request_to_SharePoint:_get_list_URL': {
       status: 'Succeeded' as const,
       outputs: {
         statusCode: 200,
-        body: { Id: 'lib-1', Title: 'Documents', BaseTemplate: 101, ParentWebUrl: '/sites/subsite', RootFolder: { Name: 'Shared Documents', ServerRelativeUrl: '/sites/subsite/Shared Documents' } },
+        body: {
+          Id: 'lib-1',
+          Title: 'Documents',
+          BaseTemplate: 101,
+          ParentWebUrl: '/sites/subsite',
+          RootFolder: { Name: 'Shared Documents', ServerRelativeUrl: '/sites/subsite/Shared Documents' },
+        },
       },
     },
     'Send_an_HTTP_request_to_SharePoint:_get_Drive_Id': {
       status: 'Succeeded' as const,
-      outputs: { statusCode: 200, body: { value: [{ id: 'b!drive-1', name: 'Documents', webUrl: 'https://contoso.sharepoint.com/sites/subsite/Shared%20Documents' }] } },
+      outputs: {
+        statusCode: 200,
+        body: {
+          value: [
+            {
+              id: 'b!drive-1',
+              name: 'Documents',
+              webUrl: 'https://contoso.sharepoint.com/sites/subsite/Shared%20Documents',
+            },
+          ],
+        },
+      },
     },
   };
   it('the parent passes environment variable values to the child, which answers the site and list information', async () => {
-    const flows: Record<string, ChildFlow> = { '031abda2-427b-ef11-ac20-002248617a98': { flow: child.flow, workflow: { id: '031abda2-427b-ef11-ac20-002248617a98' } } };
+    const flows: Record<string, ChildFlow> = {
+      '031abda2-427b-ef11-ac20-002248617a98': {
+        flow: child.flow,
+        workflow: { id: '031abda2-427b-ef11-ac20-002248617a98' },
+      },
+    };
     const r = await runFlow({
       flow: parent.flow,
-      environmentVariables: { kk_v_SiteUrl: 'https://contoso.sharepoint.com/sites/subsite', kk_v_Library: 'lib-1', kk_v_List: 'list-2' },
+      environmentVariables: {
+        kk_v_SiteUrl: 'https://contoso.sharepoint.com/sites/subsite',
+        kk_v_Library: 'lib-1',
+        kk_v_List: 'list-2',
+      },
       staticResults: sharepoint,
       resolveChildFlow: (id) => flows[id],
       clock: virtualClock(),
@@ -187,7 +243,10 @@ describe('utility-flow-get-sharepoint-info-from-environment-variables (child flo
     expect(r.status).toBe('Succeeded');
     expect(r.children).toHaveLength(2);
     expect(r.children.every((c) => c.status === 'Succeeded')).toBe(true);
-    const info = r.record.actions.find((a) => a.name === 'Compose:_get_library_information')!.outputs as Record<string, string>;
+    const info = r.record.actions.find((a) => a.name === 'Compose:_get_library_information')!.outputs as Record<
+      string,
+      string
+    >;
     expect(info).toMatchObject({
       host_name: 'contoso.sharepoint.com',
       site_url: 'https://contoso.sharepoint.com/sites/subsite',

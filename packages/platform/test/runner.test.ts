@@ -41,9 +41,20 @@ beforeAll(async () => {
     else res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, attempt: n }));
   });
   routes.set('/always-500', (_req, res) => res.writeHead(500).end('down'));
-  routes.set('/bad-request', (_req, res) => res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad"}'));
+  routes.set('/bad-request', (_req, res) =>
+    res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad"}'),
+  );
   routes.set('/echo', (req, res, body) =>
-    res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ method: req.method, url: req.url, auth: req.headers.authorization ?? null, body: body ? JSON.parse(body) : null })),
+    res
+      .writeHead(201, { 'Content-Type': 'application/json' })
+      .end(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          auth: req.headers.authorization ?? null,
+          body: body ? JSON.parse(body) : null,
+        }),
+      ),
   );
   routes.set('/hang', (_req, res) => {
     open.add(res); // never answers
@@ -57,7 +68,10 @@ afterAll(async () => {
 
 const http = () => createHttpClient({ policy: { allowLoopback: true } });
 const flow = (actions: Record<string, unknown>) => ({
-  properties: { definition: { triggers: { manual: { type: 'Request', kind: 'Http', inputs: {} } }, actions }, connectionReferences: {} },
+  properties: {
+    definition: { triggers: { manual: { type: 'Request', kind: 'Http', inputs: {} } }, actions },
+    connectionReferences: {},
+  },
 });
 
 describe('Http action with retries against a real server', () => {
@@ -66,7 +80,10 @@ describe('Http action with retries against a real server', () => {
     const client = http();
     const result = await runFlow({
       flow: flow({
-        Call: { type: 'Http', inputs: { method: 'GET', uri: `${base}/flaky`, retryPolicy: { type: 'fixed', count: 3, interval: 'PT30S' } } },
+        Call: {
+          type: 'Http',
+          inputs: { method: 'GET', uri: `${base}/flaky`, retryPolicy: { type: 'fixed', count: 3, interval: 'PT30S' } },
+        },
         Use: { type: 'Compose', inputs: "@body('Call')?['attempt']", runAfter: { Call: ['Succeeded'] } },
       }),
       httpClient: client,
@@ -93,7 +110,12 @@ describe('Http action with retries against a real server', () => {
   ])('%s', async (_label, path, retryPolicy, calls, status) => {
     hits.delete(path);
     const result = await runFlow({
-      flow: flow({ Call: { type: 'Http', inputs: { method: 'GET', uri: `${base}${path}`, ...(retryPolicy ? { retryPolicy } : {}) } } }),
+      flow: flow({
+        Call: {
+          type: 'Http',
+          inputs: { method: 'GET', uri: `${base}${path}`, ...(retryPolicy ? { retryPolicy } : {}) },
+        },
+      }),
       httpPolicy: { allowLoopback: true },
       clock: virtualClock(),
     });
@@ -105,7 +127,13 @@ describe('Http action with retries against a real server', () => {
       flow: flow({
         Post: {
           type: 'Http',
-          inputs: { method: 'POST', uri: `${base}/echo`, queries: { q: 'a b' }, body: { n: 1 }, authentication: { type: 'Basic', username: 'u', password: 'p' } },
+          inputs: {
+            method: 'POST',
+            uri: `${base}/echo`,
+            queries: { q: 'a b' },
+            body: { n: 1 },
+            authentication: { type: 'Basic', username: 'u', password: 'p' },
+          },
         },
       }),
       httpPolicy: { allowLoopback: true },
@@ -113,10 +141,17 @@ describe('Http action with retries against a real server', () => {
     expect(result.status).toBe('Succeeded');
     const out = result.record.actions[0]!.outputs as { statusCode: number; body: Record<string, unknown> };
     expect(out.statusCode).toBe(201);
-    expect(out.body).toEqual({ method: 'POST', url: '/echo?q=a+b', auth: `Basic ${Buffer.from('u:p').toString('base64')}`, body: { n: 1 } });
+    expect(out.body).toEqual({
+      method: 'POST',
+      url: '/echo?q=a+b',
+      auth: `Basic ${Buffer.from('u:p').toString('base64')}`,
+      body: { n: 1 },
+    });
   });
   it('loopback is denied by the default policy', async () => {
-    const result = await runFlow({ flow: flow({ Call: { type: 'Http', inputs: { method: 'GET', uri: `${base}/echo` } } }) });
+    const result = await runFlow({
+      flow: flow({ Call: { type: 'Http', inputs: { method: 'GET', uri: `${base}/echo` } } }),
+    });
     expect(result.status).toBe('Failed');
     expect(result.summary.actions.Call!.error!.code).toBe('HTTP_HOST_DENIED');
   });
@@ -127,7 +162,11 @@ describe('action timeouts against a server that never answers', () => {
     const client = http();
     const result = await runFlow({
       flow: flow({
-        Call: { type: 'Http', inputs: { method: 'GET', uri: `${base}/hang`, retryPolicy: { type: 'none' } }, limit: { timeout: 'PT5S' } },
+        Call: {
+          type: 'Http',
+          inputs: { method: 'GET', uri: `${base}/hang`, retryPolicy: { type: 'none' } },
+          limit: { timeout: 'PT5S' },
+        },
         Handler: { type: 'Compose', inputs: "@actions('Call')['status']", runAfter: { Call: ['TimedOut'] } },
       }),
       httpClient: client,
@@ -149,13 +188,24 @@ describe('child flows', () => {
           triggers: { manual: { type: 'Request', kind: 'Button', inputs: { schema: {} } } },
           actions: {
             ...(next
-              ? { Call: { type: 'Workflow', inputs: { host: { workflowReferenceName: next }, body: { depth: `@add(triggerBody()['depth'], 1)` } } } }
+              ? {
+                  Call: {
+                    type: 'Workflow',
+                    inputs: {
+                      host: { workflowReferenceName: next },
+                      body: { depth: `@add(triggerBody()['depth'], 1)` },
+                    },
+                  },
+                }
               : {}),
             Respond: {
               type: 'Response',
               kind: 'PowerApp',
               runAfter: next ? { Call: ['Succeeded'] } : {},
-              inputs: { statusCode: 200, body: { level, depth: "@triggerBody()['depth']", ...(next ? { inner: "@body('Call')" } : {}) } },
+              inputs: {
+                statusCode: 200,
+                body: { level, depth: "@triggerBody()['depth']", ...(next ? { inner: "@body('Call')" } : {}) },
+              },
             },
           },
         },
@@ -168,7 +218,11 @@ describe('child flows', () => {
     const result = await runFlow({
       flow: flow({
         Call: { type: 'Workflow', inputs: { host: { workflowReferenceName: 'bbbb-2' }, body: { depth: 1 } } },
-        Reply: { type: 'Response', inputs: { statusCode: 200, body: "@body('Call')" }, runAfter: { Call: ['Succeeded'] } },
+        Reply: {
+          type: 'Response',
+          inputs: { statusCode: 200, body: "@body('Call')" },
+          runAfter: { Call: ['Succeeded'] },
+        },
       }),
       resolveChildFlow: (id) => flows[id],
       clock: virtualClock(),
@@ -182,8 +236,22 @@ describe('child flows', () => {
     ['a child that fails without answering', 'failing', 'ChildFlowFailed'],
     ['a child answering 500', 'answers-500', 'InternalServerError'],
   ])('%s fails the Workflow action (%s)', async (_label, id, code) => {
-    const failing: ChildFlow = { flow: { definition: { triggers: { manual: { type: 'Request' } }, actions: { Bad: { type: 'Compose', inputs: '@div(1, 0)' } } } } };
-    const answers500: ChildFlow = { flow: { definition: { triggers: { manual: { type: 'Request' } }, actions: { R: { type: 'Response', inputs: { statusCode: 500, body: 'no' } } } } } };
+    const failing: ChildFlow = {
+      flow: {
+        definition: {
+          triggers: { manual: { type: 'Request' } },
+          actions: { Bad: { type: 'Compose', inputs: '@div(1, 0)' } },
+        },
+      },
+    };
+    const answers500: ChildFlow = {
+      flow: {
+        definition: {
+          triggers: { manual: { type: 'Request' } },
+          actions: { R: { type: 'Response', inputs: { statusCode: 500, body: 'no' } } },
+        },
+      },
+    };
     const result = await runFlow({
       flow: flow({ Call: { type: 'Workflow', inputs: { host: { workflowReferenceName: id } } } }),
       resolveChildFlow: (wid) => ({ failing, 'answers-500': answers500 })[wid],
@@ -192,8 +260,18 @@ describe('child flows', () => {
     expect(result.summary.actions.Call!.error!.code).toBe(code);
   });
   it('a self-calling flow stops at the nesting limit', async () => {
-    const self: ChildFlow = { flow: flow({ Call: { type: 'Workflow', inputs: { host: { workflowReferenceName: 'self' } } }, R: { type: 'Response', inputs: { statusCode: 200 }, runAfter: { Call: ['Succeeded', 'Failed'] } } }) };
-    const result = await runFlow({ flow: self.flow, resolveChildFlow: () => self, clock: virtualClock(), maxChildDepth: 3 });
+    const self: ChildFlow = {
+      flow: flow({
+        Call: { type: 'Workflow', inputs: { host: { workflowReferenceName: 'self' } } },
+        R: { type: 'Response', inputs: { statusCode: 200 }, runAfter: { Call: ['Succeeded', 'Failed'] } },
+      }),
+    };
+    const result = await runFlow({
+      flow: self.flow,
+      resolveChildFlow: () => self,
+      clock: virtualClock(),
+      maxChildDepth: 3,
+    });
     expect(result.status).toBe('Succeeded');
     const deepest = result.children.find((c) => c.summary.actions.Call?.error?.code === 'CHILD_FLOW_TOO_DEEP');
     expect(deepest).toBeDefined();
@@ -204,7 +282,14 @@ describe('connector actions without a connector runtime', () => {
   const def = flow({
     Get_items: {
       type: 'OpenApiConnection',
-      inputs: { host: { apiId: '/providers/Microsoft.PowerApps/apis/shared_sharepointonline', connectionName: 'shared_sharepointonline_1', operationId: 'GetItems' }, parameters: { dataset: 'x' } },
+      inputs: {
+        host: {
+          apiId: '/providers/Microsoft.PowerApps/apis/shared_sharepointonline',
+          connectionName: 'shared_sharepointonline_1',
+          operationId: 'GetItems',
+        },
+        parameters: { dataset: 'x' },
+      },
     },
   });
   it('fail with CONNECTOR_NOT_AVAILABLE naming the action and the connection key', async () => {
@@ -216,7 +301,11 @@ describe('connector actions without a connector runtime', () => {
     expect(err.message).toContain("'shared_sharepointonline_1'");
   });
   it('run with a static result instead', async () => {
-    const result = await runFlow({ flow: def, staticResults: { Get_items: { status: 'Succeeded', outputs: { statusCode: 200, body: { value: [] } } } }, clock: virtualClock() });
+    const result = await runFlow({
+      flow: def,
+      staticResults: { Get_items: { status: 'Succeeded', outputs: { statusCode: 200, body: { value: [] } } } },
+      clock: virtualClock(),
+    });
     expect(result.status).toBe('Succeeded');
   });
   it('call a ConnectorInvoker when one is given', async () => {
@@ -225,14 +314,26 @@ describe('connector actions without a connector runtime', () => {
       flow: def,
       connectorInvoker: {
         invoke: async (call) => {
-          seen.push({ action: call.action, connectionName: call.connectionName, operationId: call.host?.operationId, inputs: call.inputs });
+          seen.push({
+            action: call.action,
+            connectionName: call.connectionName,
+            operationId: call.host?.operationId,
+            inputs: call.inputs,
+          });
           return { kind: 'http', statusCode: 200, body: { value: [1] } };
         },
       },
       clock: virtualClock(),
     });
     expect(result.status).toBe('Succeeded');
-    expect(seen).toEqual([{ action: 'Get_items', connectionName: 'shared_sharepointonline_1', operationId: 'GetItems', inputs: { parameters: { dataset: 'x' } } }]);
+    expect(seen).toEqual([
+      {
+        action: 'Get_items',
+        connectionName: 'shared_sharepointonline_1',
+        operationId: 'GetItems',
+        inputs: { parameters: { dataset: 'x' } },
+      },
+    ]);
   });
 });
 
@@ -266,11 +367,27 @@ describe('replay', () => {
         runtimeConfiguration: { concurrency: { repetitions: 3 } },
         actions: {
           Id: { type: 'AppendToArrayVariable', inputs: { name: 'ids', value: '@guid()' } },
-          Wait: { type: 'Wait', inputs: { interval: { count: '@add(item(), 1)', unit: 'Minute' } }, runAfter: { Id: ['Succeeded'] } },
+          Wait: {
+            type: 'Wait',
+            inputs: { interval: { count: '@add(item(), 1)', unit: 'Minute' } },
+            runAfter: { Id: ['Succeeded'] },
+          },
         },
       },
-      Call: { type: 'Http', inputs: { method: 'GET', uri: `${base}/flaky`, retryPolicy: { type: 'exponential', count: 3, interval: 'PT10S' } }, runAfter: { Loop: ['Succeeded'] } },
-      Reply: { type: 'Response', inputs: { statusCode: 200, body: { ids: "@variables('ids')", now: '@utcNow()', r: '@rand(0, 1000)' } }, runAfter: { Call: ['Succeeded'] } },
+      Call: {
+        type: 'Http',
+        inputs: {
+          method: 'GET',
+          uri: `${base}/flaky`,
+          retryPolicy: { type: 'exponential', count: 3, interval: 'PT10S' },
+        },
+        runAfter: { Loop: ['Succeeded'] },
+      },
+      Reply: {
+        type: 'Response',
+        inputs: { statusCode: 200, body: { ids: "@variables('ids')", now: '@utcNow()', r: '@rand(0, 1000)' } },
+        runAfter: { Call: ['Succeeded'] },
+      },
     });
     const result = await runFlow({
       flow: definition,

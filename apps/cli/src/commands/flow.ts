@@ -8,7 +8,13 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, PatchbayError, invalid } from '@patchbay/core';
-import { runFlow, virtualClock, type ChildFlowResolver, type RunFlowOptions, type RunFlowResult } from '@patchbay/platform';
+import {
+  runFlow,
+  virtualClock,
+  type ChildFlowResolver,
+  type RunFlowOptions,
+  type RunFlowResult,
+} from '@patchbay/platform';
 import { usageError, type CliContext } from '../context.js';
 
 type StaticResults = NonNullable<RunFlowOptions['staticResults']>;
@@ -18,7 +24,12 @@ async function readJsonFile(ctx: CliContext, file: string, what: string): Promis
   try {
     text = await readFile(ctx.path(file), 'utf8');
   } catch (e) {
-    throw new PatchbayError({ code: 'FILE_NOT_READABLE', message: `cannot read ${what} ${file}: ${(e as Error).message}`, category: 'invalid', details: { file } });
+    throw new PatchbayError({
+      code: 'FILE_NOT_READABLE',
+      message: `cannot read ${what} ${file}: ${(e as Error).message}`,
+      category: 'invalid',
+      details: { file },
+    });
   }
   try {
     return JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -34,18 +45,25 @@ async function readBody(ctx: CliContext, value: string): Promise<unknown> {
     return JSON.parse(text);
   } catch {
     if (value.startsWith('@') || value === '-') return text;
-    throw invalid('INVALID_JSON', `--body is not valid JSON (use @FILE to pass a file): ${text.slice(0, 80)}`, { option: 'body' });
+    throw invalid('INVALID_JSON', `--body is not valid JSON (use @FILE to pass a file): ${text.slice(0, 80)}`, {
+      option: 'body',
+    });
   }
 }
 
 function validateStaticResults(raw: unknown, file: string): StaticResults {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('INVALID_STATIC_RESULTS', `${file}: expected an object of action name → {status, outputs}`, { file });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw invalid('INVALID_STATIC_RESULTS', `${file}: expected an object of action name → {status, outputs}`, { file });
   const out: StaticResults = {};
   for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
     const r = v as Record<string, unknown>;
     const status = typeof r?.status === 'string' ? r.status : undefined;
     if (!status || !['Succeeded', 'Failed', 'Skipped', 'TimedOut', 'Cancelled'].includes(status)) {
-      throw invalid('INVALID_STATIC_RESULTS', `${file}: '${name}' needs status Succeeded, Failed, Skipped, TimedOut or Cancelled`, { file, field: `${name}.status` });
+      throw invalid(
+        'INVALID_STATIC_RESULTS',
+        `${file}: '${name}' needs status Succeeded, Failed, Skipped, TimedOut or Cancelled`,
+        { file, field: `${name}.status` },
+      );
     }
     out[name] = r as unknown as StaticResults[string];
   }
@@ -89,7 +107,12 @@ export function printRun(ctx: CliContext, result: RunFlowResult): void {
     ctx.println('');
     ctx.printTable(
       ['ACTION', 'STATUS', 'DURATION', 'ITERATION'],
-      rec.actions.map((a) => [a.name, a.status, a.durationMs !== undefined ? `${a.durationMs} ms` : '', a.repetition?.map((r) => `${r.loop}[${r.index}]`).join(' ')]),
+      rec.actions.map((a) => [
+        a.name,
+        a.status,
+        a.durationMs !== undefined ? `${a.durationMs} ms` : '',
+        a.repetition?.map((r) => `${r.loop}[${r.index}]`).join(' '),
+      ]),
     );
   }
   const failed = rec.actions.filter((a) => a.status === 'Failed' || a.status === 'TimedOut');
@@ -114,7 +137,9 @@ export function flowCommand(program: Command, ctx: CliContext): Command {
   // `list`, `on`, `off` and `run NAME --env E` are added to this group by the environment-bound flow commands.
   flow
     .command('test <file>')
-    .description('run a flow JSON file in-process without an environment (for CI); connector actions need static results')
+    .description(
+      'run a flow JSON file in-process without an environment (for CI); connector actions need static results',
+    )
     .option('--body <json>', 'trigger body: JSON text, @FILE or - for stdin')
     .option('--static-results <file>', 'JSON file: action name (or static result name) → {status, outputs}')
     .option('--header <name:value...>', 'trigger request header (repeatable)')
@@ -140,7 +165,9 @@ export function flowCommand(program: Command, ctx: CliContext): Command {
         },
       ) => {
         const flowJson = await readJsonFile(ctx, file, 'flow file');
-        const staticResults = o.staticResults ? validateStaticResults(await readJsonFile(ctx, o.staticResults, 'static results file'), o.staticResults) : undefined;
+        const staticResults = o.staticResults
+          ? validateStaticResults(await readJsonFile(ctx, o.staticResults, 'static results file'), o.staticResults)
+          : undefined;
         const headers: Record<string, string> = {};
         for (const h of o.header ?? []) {
           const i = h.indexOf(':');
@@ -170,7 +197,12 @@ export function flowCommand(program: Command, ctx: CliContext): Command {
         const result = await runFlow({
           flow: flowJson,
           trigger: { ...(body !== undefined ? { body } : {}), ...(Object.keys(headers).length ? { headers } : {}) },
-          workflow: { id: basename(flowPath).replace(/\.json$/i, ''), displayName: basename(flowPath).replace(/-[0-9a-f-]{36}\.json$/i, '').replace(/\.json$/i, '') },
+          workflow: {
+            id: basename(flowPath).replace(/\.json$/i, ''),
+            displayName: basename(flowPath)
+              .replace(/-[0-9a-f-]{36}\.json$/i, '')
+              .replace(/\.json$/i, ''),
+          },
           ...(staticResults ? { staticResults } : {}),
           environmentVariables: pairs(o.envVar, 'env-var', false),
           parameters: pairs(o.param, 'param', true),

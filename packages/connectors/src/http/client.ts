@@ -79,7 +79,14 @@ class PolicyDenied extends Error {
 
 function httpError(code: string, message: string, details: Record<string, unknown>, cause?: unknown): PatchbayError {
   const category = code === 'HTTP_HOST_DENIED' ? 'permission' : code === 'HTTP_INVALID_URL' ? 'invalid' : 'not-ready';
-  return new PatchbayError({ code, message, category, kind: category === 'not-ready' ? 'operational' : 'user', details, cause });
+  return new PatchbayError({
+    code,
+    message,
+    category,
+    kind: category === 'not-ready' ? 'operational' : 'user',
+    details,
+    cause,
+  });
 }
 
 function findCause<T>(e: unknown, test: (x: unknown) => x is T): T | undefined {
@@ -106,7 +113,8 @@ export function createHttpClient(options: HttpClientOptions = {}): OutboundHttpC
       const list = addresses as LookupAddress[];
       for (const a of list) {
         const reason = denyReason(policy, hostname, a.address);
-        if (reason) return (callback as (e: Error | null, a: string, f?: number) => void)(new PolicyDenied(reason), '', 0);
+        if (reason)
+          return (callback as (e: Error | null, a: string, f?: number) => void)(new PolicyDenied(reason), '', 0);
       }
       if ((opts as { all?: boolean }).all) (callback as (e: Error | null, a: LookupAddress[]) => void)(null, list);
       else (callback as (e: Error | null, a: string, f: number) => void)(null, list[0]!.address, list[0]!.family);
@@ -114,7 +122,11 @@ export function createHttpClient(options: HttpClientOptions = {}): OutboundHttpC
   };
   const agent = new Agent({ connect: { timeout: connectTimeout, lookup }, connections: 64 });
 
-  async function once(req: HttpRequest, url: URL, signal: AbortSignal): Promise<{ statusCode: number; headers: Record<string, string>; body: Uint8Array }> {
+  async function once(
+    req: HttpRequest,
+    url: URL,
+    signal: AbortSignal,
+  ): Promise<{ statusCode: number; headers: Record<string, string>; body: Uint8Array }> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
     if (options.userAgent && !headers['user-agent']) headers['user-agent'] = options.userAgent;
@@ -128,11 +140,16 @@ export function createHttpClient(options: HttpClientOptions = {}): OutboundHttpC
       bodyTimeout: totalTimeout,
     });
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+    for (const [k, v] of Object.entries(res.headers))
+      if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
     const declared = Number(out['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
       res.body.destroy();
-      throw httpError('HTTP_RESPONSE_TOO_LARGE', `response of ${url.origin} is ${declared} bytes; the limit is ${maxBytes}`, { url: url.origin, limit: maxBytes });
+      throw httpError(
+        'HTTP_RESPONSE_TOO_LARGE',
+        `response of ${url.origin} is ${declared} bytes; the limit is ${maxBytes}`,
+        { url: url.origin, limit: maxBytes },
+      );
     }
     const chunks: Buffer[] = [];
     let total = 0;
@@ -140,7 +157,11 @@ export function createHttpClient(options: HttpClientOptions = {}): OutboundHttpC
       total += (chunk as Buffer).length;
       if (total > maxBytes) {
         res.body.destroy();
-        throw httpError('HTTP_RESPONSE_TOO_LARGE', `response of ${url.origin} is larger than the limit of ${maxBytes} bytes`, { url: url.origin, limit: maxBytes });
+        throw httpError(
+          'HTTP_RESPONSE_TOO_LARGE',
+          `response of ${url.origin} is larger than the limit of ${maxBytes} bytes`,
+          { url: url.origin, limit: maxBytes },
+        );
       }
       chunks.push(chunk as Buffer);
     }
@@ -162,35 +183,80 @@ export function createHttpClient(options: HttpClientOptions = {}): OutboundHttpC
     let redirects = 0;
     for (;;) {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw httpError('HTTP_INVALID_URL', `only http and https URLs can be called, not ${url.protocol}`, { url: url.origin });
+        throw httpError('HTTP_INVALID_URL', `only http and https URLs can be called, not ${url.protocol}`, {
+          url: url.origin,
+        });
       }
       const host = normaliseHost(url.hostname);
       const reason = denyReason(policy, host, isIP(host) ? host : undefined);
-      if (reason) throw httpError('HTTP_HOST_DENIED', `outbound call to ${url.origin} denied: ${reason}`, { host, reason });
+      if (reason)
+        throw httpError('HTTP_HOST_DENIED', `outbound call to ${url.origin} denied: ${reason}`, { host, reason });
       let res: Awaited<ReturnType<typeof once>>;
       try {
         res = await once(current, url, signal);
       } catch (e) {
         if (e instanceof PatchbayError) throw e;
         const denied = findCause(e, (x): x is PolicyDenied => x instanceof PolicyDenied);
-        if (denied) throw httpError('HTTP_HOST_DENIED', `outbound call to ${url.origin} denied: ${denied.reason}`, { host, reason: denied.reason });
-        if (req.signal?.aborted) throw httpError('HTTP_ABORTED', `request to ${url.origin} was cancelled`, { url: url.origin }, e);
-        if (timer.aborted) throw httpError('HTTP_TIMEOUT', `request to ${url.origin} did not complete within ${timeout} ms`, { url: url.origin, timeoutMs: timeout }, e);
-        const code = (findCause(e, (x): x is { code: string } => typeof (x as { code?: unknown })?.code === 'string') ?? { code: '' }).code;
-        if (code === 'UND_ERR_CONNECT_TIMEOUT') throw httpError('HTTP_CONNECT_TIMEOUT', `could not connect to ${url.origin} within ${connectTimeout} ms`, { url: url.origin }, e);
-        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') throw httpError('HTTP_TIMEOUT', `request to ${url.origin} timed out`, { url: url.origin }, e);
-        throw httpError('HTTP_CONNECTION_FAILED', `request to ${url.origin} failed: ${(e as Error).message}${code ? ` (${code})` : ''}`, { url: url.origin, cause: code || undefined }, e);
+        if (denied)
+          throw httpError('HTTP_HOST_DENIED', `outbound call to ${url.origin} denied: ${denied.reason}`, {
+            host,
+            reason: denied.reason,
+          });
+        if (req.signal?.aborted)
+          throw httpError('HTTP_ABORTED', `request to ${url.origin} was cancelled`, { url: url.origin }, e);
+        if (timer.aborted)
+          throw httpError(
+            'HTTP_TIMEOUT',
+            `request to ${url.origin} did not complete within ${timeout} ms`,
+            { url: url.origin, timeoutMs: timeout },
+            e,
+          );
+        const code = (
+          findCause(e, (x): x is { code: string } => typeof (x as { code?: unknown })?.code === 'string') ?? {
+            code: '',
+          }
+        ).code;
+        if (code === 'UND_ERR_CONNECT_TIMEOUT')
+          throw httpError(
+            'HTTP_CONNECT_TIMEOUT',
+            `could not connect to ${url.origin} within ${connectTimeout} ms`,
+            { url: url.origin },
+            e,
+          );
+        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+          throw httpError('HTTP_TIMEOUT', `request to ${url.origin} timed out`, { url: url.origin }, e);
+        throw httpError(
+          'HTTP_CONNECTION_FAILED',
+          `request to ${url.origin} failed: ${(e as Error).message}${code ? ` (${code})` : ''}`,
+          { url: url.origin, cause: code || undefined },
+          e,
+        );
       }
       const location = res.headers['location'];
       if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && location && limit > 0) {
-        if (redirects >= limit) throw httpError('HTTP_TOO_MANY_REDIRECTS', `more than ${limit} redirects from ${new URL(req.url).origin}`, { url: req.url, limit });
+        if (redirects >= limit)
+          throw httpError('HTTP_TOO_MANY_REDIRECTS', `more than ${limit} redirects from ${new URL(req.url).origin}`, {
+            url: req.url,
+            limit,
+          });
         redirects++;
         const next = new URL(location, url);
         const headers = { ...(current.headers ?? {}) };
-        if (next.origin !== url.origin) for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization' || k.toLowerCase() === 'cookie') delete headers[k];
-        const toGet = res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && current.method.toUpperCase() === 'POST');
-        if (toGet) for (const k of Object.keys(headers)) if (k.toLowerCase() === 'content-type' || k.toLowerCase() === 'content-length') delete headers[k];
-        current = { ...current, method: toGet ? 'GET' : current.method, headers, body: toGet ? undefined : current.body };
+        if (next.origin !== url.origin)
+          for (const k of Object.keys(headers))
+            if (k.toLowerCase() === 'authorization' || k.toLowerCase() === 'cookie') delete headers[k];
+        const toGet =
+          res.statusCode === 303 ||
+          ((res.statusCode === 301 || res.statusCode === 302) && current.method.toUpperCase() === 'POST');
+        if (toGet)
+          for (const k of Object.keys(headers))
+            if (k.toLowerCase() === 'content-type' || k.toLowerCase() === 'content-length') delete headers[k];
+        current = {
+          ...current,
+          method: toGet ? 'GET' : current.method,
+          headers,
+          body: toGet ? undefined : current.body,
+        };
         url = next;
         continue;
       }
@@ -229,6 +295,12 @@ export function decodeBody(headers: Record<string, string>, body: Uint8Array): u
       return t;
     }
   }
-  if (type.startsWith('text/') || type.includes('xml') || type.includes('x-www-form-urlencoded') || type.includes('javascript')) return text();
+  if (
+    type.startsWith('text/') ||
+    type.includes('xml') ||
+    type.includes('x-www-form-urlencoded') ||
+    type.includes('javascript')
+  )
+    return text();
   return { '$content-type': headers['content-type'], $content: Buffer.from(body).toString('base64') };
 }

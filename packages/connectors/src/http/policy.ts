@@ -22,7 +22,13 @@ export interface HttpPolicy {
   check?: (target: { host: string; address?: string }) => string | undefined;
 }
 
-const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
+const METADATA_HOSTS = new Set([
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 
 function v4ToInt(a: string): number {
   return a.split('.').reduce((n, p) => (n << 8) + Number(p), 0) >>> 0;
@@ -53,15 +59,24 @@ function v6Groups(addr: string): number[] {
 }
 
 /** Classifies an IP address literal: `loopback`, `link-local`, `metadata`, `private`, `unspecified`, `multicast` or `public`. */
-export function classifyAddress(address: string): 'loopback' | 'link-local' | 'metadata' | 'private' | 'unspecified' | 'multicast' | 'public' {
+export function classifyAddress(
+  address: string,
+): 'loopback' | 'link-local' | 'metadata' | 'private' | 'unspecified' | 'multicast' | 'public' {
   const family = isIP(address);
   if (family === 4) {
-    if (address === '169.254.169.254' || address === '100.100.100.200' || address === '169.254.170.2') return 'metadata';
+    if (address === '169.254.169.254' || address === '100.100.100.200' || address === '169.254.170.2')
+      return 'metadata';
     if (inV4(address, '127.0.0.0/8')) return 'loopback';
     if (inV4(address, '169.254.0.0/16')) return 'link-local';
     if (inV4(address, '0.0.0.0/8')) return 'unspecified';
     if (inV4(address, '224.0.0.0/4') || inV4(address, '240.0.0.0/4')) return 'multicast';
-    if (inV4(address, '10.0.0.0/8') || inV4(address, '172.16.0.0/12') || inV4(address, '192.168.0.0/16') || inV4(address, '100.64.0.0/10')) return 'private';
+    if (
+      inV4(address, '10.0.0.0/8') ||
+      inV4(address, '172.16.0.0/12') ||
+      inV4(address, '192.168.0.0/16') ||
+      inV4(address, '100.64.0.0/10')
+    )
+      return 'private';
     return 'public';
   }
   if (family === 6) {
@@ -90,7 +105,10 @@ function matchHost(pattern: string, host: string): boolean {
 
 /** Normalises a URL host: lowercase, no trailing dot, no IPv6 brackets. */
 export function normaliseHost(host: string): string {
-  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
 }
 
 /**
@@ -102,15 +120,19 @@ export function denyReason(policy: HttpPolicy, host: string, address?: string): 
   const custom = policy.check?.({ host: h, ...(address !== undefined ? { address } : {}) });
   if (custom) return custom;
   if (policy.denyHosts?.some((p) => matchHost(p, h))) return `host '${h}' is on the deny list`;
-  if (policy.allowHosts && !policy.allowHosts.some((p) => matchHost(p, h))) return `host '${h}' is not on the allow list`;
+  if (policy.allowHosts && !policy.allowHosts.some((p) => matchHost(p, h)))
+    return `host '${h}' is not on the allow list`;
   if (!policy.allowMetadata && METADATA_HOSTS.has(h)) return `host '${h}' is a cloud metadata endpoint`;
-  if (!policy.allowLoopback && (h === 'localhost' || h.endsWith('.localhost'))) return `loopback host '${h}' is not allowed`;
+  if (!policy.allowLoopback && (h === 'localhost' || h.endsWith('.localhost')))
+    return `loopback host '${h}' is not allowed`;
   for (const a of [isIP(h) ? h : undefined, address]) {
     if (a === undefined) continue;
     const kind = classifyAddress(a);
-    if ((kind === 'metadata' || kind === 'link-local') && !policy.allowMetadata) return `address ${a} is ${kind === 'metadata' ? 'a cloud metadata endpoint' : 'link-local'}`;
+    if ((kind === 'metadata' || kind === 'link-local') && !policy.allowMetadata)
+      return `address ${a} is ${kind === 'metadata' ? 'a cloud metadata endpoint' : 'link-local'}`;
     if (kind === 'loopback' && !policy.allowLoopback) return `loopback address ${a} is not allowed`;
-    if (kind === 'private' && policy.allowPrivateNetworks === false) return `private network address ${a} is not allowed`;
+    if (kind === 'private' && policy.allowPrivateNetworks === false)
+      return `private network address ${a} is not allowed`;
     if (kind === 'unspecified' || kind === 'multicast') return `address ${a} cannot be called`;
   }
   return undefined;

@@ -6,7 +6,14 @@
  */
 import { decodeBody, isRetryableHttpError, type OutboundHttpClient } from '@patchbay/connectors';
 import { isPatchbayError } from '@patchbay/core';
-import type { ActionResult, ExecuteActionCommand, RepetitionIndex, RunResponse, RunStatus, RunError } from '@patchbay/engine';
+import type {
+  ActionResult,
+  ExecuteActionCommand,
+  RepetitionIndex,
+  RunResponse,
+  RunStatus,
+  RunError,
+} from '@patchbay/engine';
 
 /** One connector operation to call (OpenApiConnection, ApiConnection and their webhook forms). */
 export interface ConnectorCall {
@@ -45,7 +52,9 @@ export type ChildFlowRunner = (call: {
   body: unknown;
   headers: Record<string, string>;
   signal: AbortSignal;
-}) => Promise<{ response?: RunResponse; status: RunStatus; error?: RunError } | { notFound: true } | { tooDeep: number }>;
+}) => Promise<
+  { response?: RunResponse; status: RunStatus; error?: RunError } | { notFound: true } | { tooDeep: number }
+>;
 
 /** What the executor needs. */
 export interface ExecutorDeps {
@@ -67,7 +76,8 @@ function text(v: unknown): string {
 }
 
 function errorResult(e: unknown, fallbackCode: string): ActionResult {
-  if (isPatchbayError(e)) return { kind: 'error', code: e.code, message: e.message, retryable: isRetryableHttpError(e) };
+  if (isPatchbayError(e))
+    return { kind: 'error', code: e.code, message: e.message, retryable: isRetryableHttpError(e) };
   return { kind: 'error', code: fallbackCode, message: e instanceof Error ? e.message : String(e) };
 }
 
@@ -76,9 +86,15 @@ function errorResult(e: unknown, fallbackCode: string): ActionResult {
  * `headers`, `body` (objects as JSON, `$content` envelopes decoded), `authentication`
  * (`Basic`, `Raw`, `None`), `cookie`. Throws a PatchbayError for unsupported authentication.
  */
-export function httpRequestOf(inputs: Record<string, unknown>): { method: string; url: string; headers: Record<string, string>; body?: string | Uint8Array } {
+export function httpRequestOf(inputs: Record<string, unknown>): {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+} {
   const url = new URL(String(inputs.uri));
-  if (isObject(inputs.queries)) for (const [k, v] of Object.entries(inputs.queries)) url.searchParams.append(k, text(v));
+  if (isObject(inputs.queries))
+    for (const [k, v] of Object.entries(inputs.queries)) url.searchParams.append(k, text(v));
   const headers: Record<string, string> = {};
   if (isObject(inputs.headers)) for (const [k, v] of Object.entries(inputs.headers)) headers[k] = text(v);
   const has = (name: string): boolean => Object.keys(headers).some((k) => k.toLowerCase() === name);
@@ -98,19 +114,40 @@ export function httpRequestOf(inputs: Record<string, unknown>): { method: string
   const auth = inputs.authentication;
   if (isObject(auth)) {
     const type = String(auth.type ?? 'None').toLowerCase();
-    if (type === 'basic') headers['Authorization'] = `Basic ${Buffer.from(`${text(auth.username)}:${text(auth.password)}`).toString('base64')}`;
+    if (type === 'basic')
+      headers['Authorization'] =
+        `Basic ${Buffer.from(`${text(auth.username)}:${text(auth.password)}`).toString('base64')}`;
     else if (type === 'raw') headers['Authorization'] = text(auth.value);
     else if (type !== 'none' && Object.keys(auth).length > 0) {
-      throw Object.assign(new Error(`authentication type '${String(auth.type)}' is not supported by Patchbay's Http action (Basic, Raw and None are)`), { code: 'AuthenticationNotSupported' });
+      throw Object.assign(
+        new Error(
+          `authentication type '${String(auth.type)}' is not supported by Patchbay's Http action (Basic, Raw and None are)`,
+        ),
+        { code: 'AuthenticationNotSupported' },
+      );
     }
   }
-  return { method: String(inputs.method).toUpperCase(), url: url.href, headers, ...(body !== undefined ? { body } : {}) };
+  return {
+    method: String(inputs.method).toUpperCase(),
+    url: url.href,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  };
 }
 
 /** Carries out one `executeAction` command; resolves with the engine result, never rejects. */
-export async function executeAction(deps: ExecutorDeps, cmd: ExecuteActionCommand, signal: AbortSignal): Promise<ActionResult> {
+export async function executeAction(
+  deps: ExecutorDeps,
+  cmd: ExecuteActionCommand,
+  signal: AbortSignal,
+): Promise<ActionResult> {
   if (cmd.operation === 'http') {
-    if (!deps.http) return { kind: 'error', code: 'HTTP_CLIENT_NOT_CONFIGURED', message: `Action '${cmd.action}' needs the outbound HTTP client.` };
+    if (!deps.http)
+      return {
+        kind: 'error',
+        code: 'HTTP_CLIENT_NOT_CONFIGURED',
+        message: `Action '${cmd.action}' needs the outbound HTTP client.`,
+      };
     let req: ReturnType<typeof httpRequestOf>;
     try {
       req = httpRequestOf(cmd.inputs);
@@ -120,7 +157,12 @@ export async function executeAction(deps: ExecutorDeps, cmd: ExecuteActionComman
     }
     try {
       const res = await deps.http.request({ ...req, signal });
-      return { kind: 'http', statusCode: res.statusCode, headers: res.headers, body: decodeBody(res.headers, res.body) };
+      return {
+        kind: 'http',
+        statusCode: res.statusCode,
+        headers: res.headers,
+        body: decodeBody(res.headers, res.body),
+      };
     } catch (e) {
       return errorResult(e, 'HTTP_CONNECTION_FAILED');
     }
@@ -156,14 +198,30 @@ export async function executeAction(deps: ExecutorDeps, cmd: ExecuteActionComman
   }
   // child flow
   const id = cmd.workflowId ?? '';
-  if (!deps.runChild) return { kind: 'error', code: 'CHILD_FLOW_NOT_FOUND', message: `Action '${cmd.action}' runs child flow '${id}', but no child flows are available here.` };
+  if (!deps.runChild)
+    return {
+      kind: 'error',
+      code: 'CHILD_FLOW_NOT_FOUND',
+      message: `Action '${cmd.action}' runs child flow '${id}', but no child flows are available here.`,
+    };
   const headers: Record<string, string> = {};
   if (isObject(cmd.inputs.headers)) for (const [k, v] of Object.entries(cmd.inputs.headers)) headers[k] = text(v);
   try {
     const r = await deps.runChild({ workflowId: id, action: cmd.action, body: cmd.inputs.body, headers, signal });
-    if ('notFound' in r) return { kind: 'error', code: 'CHILD_FLOW_NOT_FOUND', message: `Action '${cmd.action}' runs child flow '${id}', which does not exist here.` };
-    if ('tooDeep' in r) return { kind: 'error', code: 'CHILD_FLOW_TOO_DEEP', message: `Action '${cmd.action}' would nest child flows deeper than ${r.tooDeep} levels.` };
-    if (r.response) return { kind: 'http', statusCode: r.response.statusCode, headers: r.response.headers, body: r.response.body };
+    if ('notFound' in r)
+      return {
+        kind: 'error',
+        code: 'CHILD_FLOW_NOT_FOUND',
+        message: `Action '${cmd.action}' runs child flow '${id}', which does not exist here.`,
+      };
+    if ('tooDeep' in r)
+      return {
+        kind: 'error',
+        code: 'CHILD_FLOW_TOO_DEEP',
+        message: `Action '${cmd.action}' would nest child flows deeper than ${r.tooDeep} levels.`,
+      };
+    if (r.response)
+      return { kind: 'http', statusCode: r.response.statusCode, headers: r.response.headers, body: r.response.body };
     if (r.status === 'Succeeded') return { kind: 'outputs', status: 'Succeeded', outputs: {} };
     return {
       kind: 'error',

@@ -121,7 +121,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The `connectionReferences` map of a flow file, if any. */
 function connectionReferencesOf(flow: unknown): Record<string, unknown> | undefined {
-  if (isObject(flow) && isObject(flow.properties) && isObject(flow.properties.connectionReferences)) return flow.properties.connectionReferences;
+  if (isObject(flow) && isObject(flow.properties) && isObject(flow.properties.connectionReferences))
+    return flow.properties.connectionReferences;
   return undefined;
 }
 
@@ -183,7 +184,11 @@ export async function runFlow(options: RunFlowOptions): Promise<RunFlowResult> {
         children.push(result, ...result.children);
         if (!answered) {
           answered = true;
-          resolve({ status: result.status, ...(result.response ? { response: result.response } : {}), ...(result.error ? { error: result.error } : {}) });
+          resolve({
+            status: result.status,
+            ...(result.response ? { response: result.response } : {}),
+            ...(result.error ? { error: result.error } : {}),
+          });
         }
         return result;
       });
@@ -223,7 +228,11 @@ export async function runFlow(options: RunFlowOptions): Promise<RunFlowResult> {
             cmd.timerId,
             clock.setTimer(Date.parse(cmd.dueAt), () => {
               if (!timers.delete(cmd.timerId)) return;
-              push({ type: 'timerElapsed', at: iso(Math.max(clock.now(), Date.parse(cmd.dueAt))), timerId: cmd.timerId });
+              push({
+                type: 'timerElapsed',
+                at: iso(Math.max(clock.now(), Date.parse(cmd.dueAt))),
+                timerId: cmd.timerId,
+              });
             }),
           );
           break;
@@ -300,7 +309,7 @@ export async function runFlow(options: RunFlowOptions): Promise<RunFlowResult> {
     state,
     events,
     record,
-    summary: summarizeRun(state),
+    summary: summarizeRun(state, record),
     children,
   };
   if (state.error) result.error = state.error;
