@@ -9,7 +9,7 @@
  */
 import type { CompiledValue, ExpressionContext } from './contract.js';
 import type { ExpressionNode, TemplateNode } from './ast.js';
-import { ExpressionError, ExpressionErrorCode, isExpressionError } from './errors.js';
+import { ExpressionError, ExpressionErrorCode } from './errors.js';
 import { isPatchbayError } from '@patchbay/core';
 import { parseExpression } from './parser.js';
 import { getMember, type AccessSite } from './access.js';
@@ -77,8 +77,7 @@ function compileAccess(targetNode: ExpressionNode, keyNode: ExpressionNode, opti
   if (target.constant && key.constant) {
     try {
       return { ...constant(getMember(target.value, key.value, optional, site)), decimal };
-    } catch (e) {
-      if (!isExpressionError(e)) throw e;
+    } catch {
       // Not folded: the same error is raised at evaluation time.
     }
   }
@@ -141,9 +140,8 @@ function compileCall(name: string, argNodes: ExpressionNode[], position: number,
         NO_CONTEXT,
       );
       return { ...constant(value === undefined ? null : value, float), decimal };
-    } catch (e) {
-      if (!isExpressionError(e)) throw e;
-      // Left to run time, where it raises the same error.
+    } catch {
+      // Left to run time, where it raises the same error (wrapped as a typed error if unexpected).
     }
   }
 

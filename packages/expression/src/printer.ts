@@ -38,7 +38,9 @@ export function printExpressionBody(node: ExpressionNode): string {
     case 'access': {
       const target = printExpressionBody(node.target);
       const q = node.optional ? '?' : '';
-      if (node.dot && node.key.kind === 'string' && isIdentifier(node.key.value)) return `${target}${q}.${node.key.value}`;
+      // a space keeps `5 .x` from reading as the float `5.` followed by `x`
+      const sep = node.target.kind === 'number' && !q ? ' ' : '';
+      if (node.dot && node.key.kind === 'string' && isIdentifier(node.key.value)) return `${target}${sep}${q}.${node.key.value}`;
       return `${target}${q}[${printExpressionBody(node.key)}]`;
     }
   }

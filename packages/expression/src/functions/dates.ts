@@ -277,7 +277,10 @@ export const dateFunctions: FunctionDef[] = [
     min: 1,
     max: 1,
     pure: true,
-    impl: (args, site) => ticksOf(argTimestamp(site, args[0], 0)),
+    impl: (args, site) => {
+      const t = ticksOf(argTimestamp(site, args[0], 0));
+      return t <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(t) : t;
+    },
   },
 ];
 

@@ -224,22 +224,18 @@ function formatCustomSection(x: Exact, sec: Section, c: Culture, withSign: boole
   // analyse
   let pointIdx = -1;
   let expIdx = -1;
-  let firstPh = -1;
-  let lastPh = -1;
   let percent = 0;
   let permille = 0;
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i] as string;
-    if (t === '0' || t === '#') {
-      if (firstPh < 0) firstPh = i;
-      lastPh = i;
-    } else if (t === '.' && pointIdx < 0 && expIdx < 0) pointIdx = i;
+    if (t === '0' || t === '#') continue;
+    if (t === '.' && pointIdx < 0 && expIdx < 0) pointIdx = i;
     else if ((t === 'E' || t === 'e') && expIdx < 0 && (toks[i + 1] === '0' || ((toks[i + 1] === '+' || toks[i + 1] === '-') && toks[i + 2] === '0'))) {
       expIdx = i;
     } else if (t === '%') percent++;
     else if (t === '‰') permille++;
   }
-  const intEnd = pointIdx >= 0 ? pointIdx : expIdx >= 0 ? expIdx : lastPh + 1;
+  const intEnd = pointIdx >= 0 ? pointIdx : expIdx >= 0 ? expIdx : toks.length;
   // grouping and scaling commas in the integer part
   let grouping = false;
   let scaleCommas = 0;
@@ -316,7 +312,7 @@ function formatCustomSection(x: Exact, sec: Section, c: Culture, withSign: boole
         // grouping / scaling marker
       } else out += literalFor(t, c);
     }
-    if (!emitted) out += digits;
+    if (!emitted && phPositions.length > 0) out += digits;
   } else {
     const assigned = new Map<number, string>();
     let d = int.length - 1;
