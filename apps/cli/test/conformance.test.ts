@@ -38,7 +38,10 @@ describe('patchbay conformance expressions', () => {
   it('prints one JSON object per case with --json', async () => {
     const r = await run('conformance', 'expressions', CORPUS, '--json');
     expect(r.code).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; status: string; actual: unknown; error: unknown });
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; status: string; actual: unknown; error: unknown });
     expect(rows.length).toBeGreaterThan(200);
     expect(rows.every((row) => 'id' in row && 'status' in row && 'actual' in row && 'error' in row)).toBe(true);
     expect(rows.filter((row) => row.status === 'failed')).toEqual([]);

@@ -16,3 +16,4 @@ export { FlowService } from './services/flows.js';
 export { loadWorld, reevaluateEnvironment, reevaluateAll } from './services/activation.js';
 export { resolveConnection, type ResolveConnectionOptions, type ResolvedConnection } from './services/resolution.js';
 export * from './runner/index.js';
+export { toConnectorDefinition, connectorIdFromName } from './services/connector-definition.js';
