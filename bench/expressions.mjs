@@ -20,7 +20,11 @@ const ctx = contextFromData(
     trigger: {
       outputs: {
         headers: { 'Content-Type': 'application/json' },
-        body: { id: 4711, created: '2024-05-17T08:30:12.1234567Z', customer: { name: 'Contoso', address: { city: 'Paris' } } },
+        body: {
+          id: 4711,
+          created: '2024-05-17T08:30:12.1234567Z',
+          customer: { name: 'Contoso', address: { city: 'Paris' } },
+        },
       },
     },
     variables: { status: 'Approved', prefix: 'PO' },
@@ -68,7 +72,8 @@ const sources = MIX.map((m) => m.source);
 for (let i = 0; i < MIX.length; i++) {
   const a = compiled[i].evaluate(ctx);
   const b = compileExpression(sources[i], { cache: false }).evaluate(ctx);
-  if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`compiled and uncached results differ for ${sources[i]}`);
+  if (JSON.stringify(a) !== JSON.stringify(b))
+    throw new Error(`compiled and uncached results differ for ${sources[i]}`);
 }
 
 const compiledMix = () => {
@@ -83,7 +88,11 @@ const compiledRate = measure(compiledMix, MIX.length, opts);
 const parseRate = measure(parseEveryTimeMix, MIX.length, { rounds: 9, minMs: 200 });
 const perExpression = MIX.map((m, i) => {
   const c = compiled[i];
-  return { name: m.name, source: m.source, rate: measure(() => consume(c.evaluate(ctx)), 1, { rounds: 9, minMs: 100 }) };
+  return {
+    name: m.name,
+    source: m.source,
+    rate: measure(() => consume(c.evaluate(ctx)), 1, { rounds: 9, minMs: 100 }),
+  };
 });
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');

@@ -19,7 +19,12 @@ function describeKey(key: unknown): string {
   return typeof key === 'string' ? `'${key}'` : String(key);
 }
 
-function err(code: (typeof ExpressionErrorCode)[keyof typeof ExpressionErrorCode], message: string, site: AccessSite, extra: Record<string, unknown> = {}): never {
+function err(
+  code: (typeof ExpressionErrorCode)[keyof typeof ExpressionErrorCode],
+  message: string,
+  site: AccessSite,
+  extra: Record<string, unknown> = {},
+): never {
   throw new ExpressionError(code, message, { position: site.position, expression: site.expression, ...extra });
 }
 
@@ -59,7 +64,8 @@ export function getMember(target: unknown, key: unknown, optional: boolean, site
     );
   }
   if (typeof target === 'object' && !(target instanceof WdlDecimal)) {
-    const name = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' ? String(key) : undefined;
+    const name =
+      typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' ? String(key) : undefined;
     if (name === undefined) {
       return err(
         ExpressionErrorCode.InvalidAccess,

@@ -64,7 +64,8 @@ export interface AccessExpression {
 }
 
 /** Any expression node. */
-export type ExpressionNode = StringLiteral | NumberLiteral | BooleanLiteral | NullLiteral | CallExpression | AccessExpression;
+export type ExpressionNode =
+  StringLiteral | NumberLiteral | BooleanLiteral | NullLiteral | CallExpression | AccessExpression;
 
 /** A definition string that is not an expression (`"hello"`, `" @"`, or `"@@x"` → `@x`). */
 export interface LiteralTemplate {

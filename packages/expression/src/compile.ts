@@ -69,7 +69,13 @@ function compileNode(node: ExpressionNode, source: string): Compiled {
   }
 }
 
-function compileAccess(targetNode: ExpressionNode, keyNode: ExpressionNode, optional: boolean, position: number, source: string): Compiled {
+function compileAccess(
+  targetNode: ExpressionNode,
+  keyNode: ExpressionNode,
+  optional: boolean,
+  position: number,
+  source: string,
+): Compiled {
   const target = compileNode(targetNode, source);
   const key = compileNode(keyNode, source);
   const site: AccessSite = { position, expression: source };
@@ -109,15 +115,20 @@ function compileAccess(targetNode: ExpressionNode, keyNode: ExpressionNode, opti
 function compileCall(name: string, argNodes: ExpressionNode[], position: number, source: string): Compiled {
   const def = lookupFunction(name);
   if (!def) {
-    throw new ExpressionError(ExpressionErrorCode.UnknownFunction, `The template function '${name}' is not defined or not valid (position ${position}).`, {
-      position,
-      function: name,
-      expression: source,
-    });
+    throw new ExpressionError(
+      ExpressionErrorCode.UnknownFunction,
+      `The template function '${name}' is not defined or not valid (position ${position}).`,
+      {
+        position,
+        function: name,
+        expression: source,
+      },
+    );
   }
   const n = argNodes.length;
   if (n < def.min || n > def.max) {
-    const range = def.min === def.max ? `${def.min}` : def.max === Infinity ? `at least ${def.min}` : `${def.min} to ${def.max}`;
+    const range =
+      def.min === def.max ? `${def.min}` : def.max === Infinity ? `at least ${def.min}` : `${def.min} to ${def.max}`;
     throw new ExpressionError(
       ExpressionErrorCode.ArgumentCount,
       `The template language function '${def.name}' expects ${range} argument${def.max === 1 && def.min === 1 ? '' : 's'}; ${n} ${n === 1 ? 'was' : 'were'} given (position ${position}).`,
@@ -190,7 +201,12 @@ function compileCall(name: string, argNodes: ExpressionNode[], position: number,
 function wrapUnexpected(e: unknown, source: string): unknown {
   if (isPatchbayError(e)) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new ExpressionError(ExpressionErrorCode.Internal, `Evaluating '${source}' failed unexpectedly: ${message}`, { expression: source }, e);
+  return new ExpressionError(
+    ExpressionErrorCode.Internal,
+    `Evaluating '${source}' failed unexpectedly: ${message}`,
+    { expression: source },
+    e,
+  );
 }
 
 class ConstantValue implements CompiledValue {
@@ -331,7 +347,8 @@ class ObjectValue implements CompiledValue {
   evaluate(ctx: ExpressionContext): unknown {
     const out: Record<string, unknown> = {};
     const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) setKey(out, keys[i] as string, (this.values[i] as CompiledValue).evaluate(ctx));
+    for (let i = 0; i < keys.length; i++)
+      setKey(out, keys[i] as string, (this.values[i] as CompiledValue).evaluate(ctx));
     return out;
   }
 }
@@ -344,7 +361,8 @@ class ObjectValue implements CompiledValue {
  */
 export function compileValue(value: unknown): CompiledValue {
   if (typeof value === 'string') return compileExpression(value);
-  if (value === null || value === undefined || typeof value !== 'object') return new ConstantValue(value === undefined ? null : value);
+  if (value === null || value === undefined || typeof value !== 'object')
+    return new ConstantValue(value === undefined ? null : value);
   if (Array.isArray(value)) {
     const items = value.map(compileValue);
     if (items.every((i) => i.isConstant)) return new ConstantValue(items.map((i) => i.evaluate(NO_CONTEXT)));

@@ -7,7 +7,15 @@ import { compileExpression } from './compile.js';
 import { contextFromData, type ContextData } from './context.js';
 import { isExpressionError, ExpressionErrorCode } from './errors.js';
 import { parseJson } from './json.js';
-import { base64ToBytes, bytesToText, compareNumeric, isContentEnvelope, isNumeric, isObject, textToBytes } from './values.js';
+import {
+  base64ToBytes,
+  bytesToText,
+  compareNumeric,
+  isContentEnvelope,
+  isNumeric,
+  isObject,
+  textToBytes,
+} from './values.js';
 
 /** One case of a conformance file (required and optional fields of the README). */
 export interface ConformanceCase {
@@ -18,7 +26,8 @@ export interface ConformanceCase {
   source?: string;
   note?: string;
   context?: ContextData;
-  compare?: 'json-unordered' | 'json-parse-string' | 'xml' | 'xml-nodes' | 'binary-bytes' | 'normalize-whitespace' | string;
+  compare?:
+    'json-unordered' | 'json-parse-string' | 'xml' | 'xml-nodes' | 'binary-bytes' | 'normalize-whitespace' | string;
   expectBytesBase64?: string;
   nondeterministic?: boolean;
   expectPattern?: string;
@@ -63,7 +72,11 @@ function numbersEqual(a: unknown, b: unknown): boolean {
   if (compareNumeric(a, b) === 0) return true;
   const x = Number(typeof a === 'object' ? a.toNumber() : a);
   const y = Number(typeof b === 'object' ? b.toNumber() : b);
-  return Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= 4 * Number.EPSILON * Math.max(Math.abs(x), Math.abs(y));
+  return (
+    Number.isFinite(x) &&
+    Number.isFinite(y) &&
+    Math.abs(x - y) <= 4 * Number.EPSILON * Math.max(Math.abs(x), Math.abs(y))
+  );
 }
 
 /** Deep equality of JSON values with numeric comparison; `ordered` also compares object key order. */
@@ -80,7 +93,10 @@ export function jsonEqual(a: unknown, b: unknown, ordered: boolean): boolean {
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
   if (ordered && ka.some((k, i) => k !== kb[i])) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], ordered));
+  return ka.every(
+    (k) =>
+      Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], ordered),
+  );
 }
 
 function xmlText(v: unknown): string | undefined {
@@ -89,17 +105,31 @@ function xmlText(v: unknown): string | undefined {
   return undefined;
 }
 
-type XNode = { nodeType: number; nodeName: string; nodeValue: string | null; childNodes: ArrayLike<XNode>; attributes?: ArrayLike<XNode> & { length: number }; namespaceURI?: string | null };
+type XNode = {
+  nodeType: number;
+  nodeName: string;
+  nodeValue: string | null;
+  childNodes: ArrayLike<XNode>;
+  attributes?: ArrayLike<XNode> & { length: number };
+  namespaceURI?: string | null;
+};
 
 function canonical(node: XNode): string {
-  if (node.nodeType === 3 || node.nodeType === 4) return (node.nodeValue ?? '').trim().replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-  if (node.nodeType === 9) return Array.from(node.childNodes).filter((n) => n.nodeType === 1).map(canonical).join('');
+  if (node.nodeType === 3 || node.nodeType === 4)
+    return (node.nodeValue ?? '').trim().replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  if (node.nodeType === 9)
+    return Array.from(node.childNodes)
+      .filter((n) => n.nodeType === 1)
+      .map(canonical)
+      .join('');
   if (node.nodeType !== 1) return '';
   const attrs = Array.from(node.attributes ?? [])
     .map((a) => `${a.nodeName}="${a.nodeValue ?? ''}"`)
     .sort();
   const kids = Array.from(node.childNodes)
-    .filter((n) => n.nodeType === 1 || ((n.nodeType === 3 || n.nodeType === 4) && (n.nodeValue ?? '').trim().length > 0))
+    .filter(
+      (n) => n.nodeType === 1 || ((n.nodeType === 3 || n.nodeType === 4) && (n.nodeValue ?? '').trim().length > 0),
+    )
     .map(canonical)
     .join('');
   return `<${node.nodeName}${attrs.length ? ' ' + attrs.join(' ') : ''}>${kids}</${node.nodeName}>`;
@@ -172,7 +202,8 @@ function compare(c: ConformanceCase, actual: unknown): string | undefined {
     case 'xml':
       return xmlEqual(actual, expected) ? undefined : 'differs as XML';
     case 'xml-nodes': {
-      if (!Array.isArray(actual) || !Array.isArray(expected) || actual.length !== expected.length) return 'differs as a list of XML nodes';
+      if (!Array.isArray(actual) || !Array.isArray(expected) || actual.length !== expected.length)
+        return 'differs as a list of XML nodes';
       return actual.every((x, i) => xmlEqual(x, expected[i])) ? undefined : 'differs as a list of XML nodes';
     }
     case 'binary-bytes': {
@@ -192,7 +223,11 @@ function compare(c: ConformanceCase, actual: unknown): string | undefined {
 function errorJson(e: unknown): ConformanceResult['error'] {
   if (isObject(e) || e instanceof Error) {
     const err = e as { code?: unknown; message?: unknown; details?: unknown };
-    return { code: typeof err.code === 'string' ? err.code : 'INTERNAL', message: String(err.message ?? e), details: err.details };
+    return {
+      code: typeof err.code === 'string' ? err.code : 'INTERNAL',
+      message: String(err.message ?? e),
+      details: err.details,
+    };
   }
   return { code: 'INTERNAL', message: String(e) };
 }
@@ -230,7 +265,10 @@ export function runCase(c: ConformanceCase, options: ConformanceOptions = {}): C
 }
 
 /** Runs every case (pure: no I/O; the clock comes from `options.now`). */
-export function runConformance(cases: readonly ConformanceCase[], options: ConformanceOptions = {}): ConformanceResult[] {
+export function runConformance(
+  cases: readonly ConformanceCase[],
+  options: ConformanceOptions = {},
+): ConformanceResult[] {
   return cases.map((c) => runCase(c, options));
 }
 

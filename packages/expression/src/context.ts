@@ -63,7 +63,9 @@ export function clockValue(assumeNow: string | number): number {
   if (typeof assumeNow === 'number') return assumeNow;
   const v = parseTimestamp(assumeNow);
   if (!v) {
-    throw new ExpressionError(ExpressionErrorCode.Function, `assumeNow '${assumeNow}' is not a valid timestamp`, { assumeNow });
+    throw new ExpressionError(ExpressionErrorCode.Function, `assumeNow '${assumeNow}' is not a valid timestamp`, {
+      assumeNow,
+    });
   }
   return v.ms + v.frac / 10_000;
 }
@@ -93,14 +95,21 @@ export function contextFromData(data: ContextData = {}, options: ContextOptions 
     callbackUrl: () => d.callbackUrl,
     now: () => {
       if (fixed === undefined) {
-        throw new ExpressionError(ExpressionErrorCode.ReferenceNotFound, 'No clock was supplied: pass assumeNow or now to contextFromData', {});
+        throw new ExpressionError(
+          ExpressionErrorCode.ReferenceNotFound,
+          'No clock was supplied: pass assumeNow or now to contextFromData',
+          {},
+        );
       }
       return fixed;
     },
     random,
     newGuid: () => {
       let hex = '';
-      for (let i = 0; i < 4; i++) hex += Math.floor(random() * 4294967296).toString(16).padStart(8, '0');
+      for (let i = 0; i < 4; i++)
+        hex += Math.floor(random() * 4294967296)
+          .toString(16)
+          .padStart(8, '0');
       const variant = ((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
       return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
     },

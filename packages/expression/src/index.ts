@@ -10,9 +10,21 @@ export type { ExpressionContext, CompiledValue } from './contract.js';
 export type * from './ast.js';
 export { parseExpression, parseExpressionBody, MAX_NESTING } from './parser.js';
 export { printExpression, printExpressionBody } from './printer.js';
-export { compileExpression, compileValue, clearCompileCache, COMPILE_CACHE_SIZE, type CompileOptions } from './compile.js';
+export {
+  compileExpression,
+  compileValue,
+  clearCompileCache,
+  COMPILE_CACHE_SIZE,
+  type CompileOptions,
+} from './compile.js';
 export { contextFromData, clockValue, type ContextData, type ContextOptions } from './context.js';
-export { ExpressionError, ExpressionErrorCode, isExpressionError, type ExpressionErrorDetails, type ExpressionErrorCodeValue } from './errors.js';
+export {
+  ExpressionError,
+  ExpressionErrorCode,
+  isExpressionError,
+  type ExpressionErrorDetails,
+  type ExpressionErrorCodeValue,
+} from './errors.js';
 export {
   runConformance,
   runCase,

@@ -98,7 +98,8 @@ export function parseJson(text: string): unknown {
     const start = i;
     if (text[i] === '-') i++;
     if (text[i] === '0') i++;
-    else if (text[i] !== undefined && text[i]! >= '1' && text[i]! <= '9') while (i < n && text[i]! >= '0' && text[i]! <= '9') i++;
+    else if (text[i] !== undefined && text[i]! >= '1' && text[i]! <= '9')
+      while (i < n && text[i]! >= '0' && text[i]! <= '9') i++;
     else fail('Invalid number');
     let isInt = true;
     if (text[i] === '.') {
@@ -144,7 +145,8 @@ export function parseJson(text: string): unknown {
         if (text[i] !== ':') fail("Expected ':'");
         i++;
         const value = parseValue(depth + 1);
-        if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        if (key === '__proto__')
+          Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
         else obj[key] = value;
         ws();
         if (text[i] === ',') {

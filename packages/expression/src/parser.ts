@@ -117,14 +117,16 @@ class Parser {
     this.skipWs();
     if (this.pos < this.end) {
       const c = this.code();
-      const expected = c === 40 ? "end of expression (a bare name cannot be called like this)" : "'.', '[', '?' or end of expression";
+      const expected =
+        c === 40 ? 'end of expression (a bare name cannot be called like this)' : "'.', '[', '?' or end of expression";
       this.fail('Unexpected text after expression', this.pos, expected);
     }
     return node;
   }
 
   private parseExpr(): ExpressionNode {
-    if (++this.depth > MAX_NESTING) this.fail('Expression nested too deeply', this.pos, `at most ${MAX_NESTING} levels of nesting`);
+    if (++this.depth > MAX_NESTING)
+      this.fail('Expression nested too deeply', this.pos, `at most ${MAX_NESTING} levels of nesting`);
     this.skipWs();
     let node = this.parsePrimary();
     for (;;) {
@@ -145,7 +147,12 @@ class Parser {
         const keyStart = this.pos;
         while (this.pos < this.end && isIdentCode(this.source.charCodeAt(this.pos))) this.pos++;
         if (this.pos === keyStart) this.fail("Missing property name after '.'", keyStart, 'a property name');
-        const key: StringLiteral = { kind: 'string', value: this.source.slice(keyStart, this.pos), start: keyStart, end: this.pos };
+        const key: StringLiteral = {
+          kind: 'string',
+          value: this.source.slice(keyStart, this.pos),
+          start: keyStart,
+          end: this.pos,
+        };
         node = { kind: 'access', target: node, key, optional, dot: true, start: node.start, end: this.pos };
         continue;
       }
@@ -169,7 +176,12 @@ class Parser {
     const c = this.code();
     if (c === -1) this.fail('Incomplete expression', start, 'a value or a function call');
     if (c === 39 /* ' */) return this.parseString();
-    if (isDigit(c) || c === 43 || c === 45 || (c === 46 && isDigit(this.source.charCodeAt(this.pos + 1)) && this.pos + 1 < this.end)) {
+    if (
+      isDigit(c) ||
+      c === 43 ||
+      c === 45 ||
+      (c === 46 && isDigit(this.source.charCodeAt(this.pos + 1)) && this.pos + 1 < this.end)
+    ) {
       return this.parseNumber();
     }
     if (!isIdentCode(c)) this.fail('Unexpected character', start, 'a value or a function call');
@@ -203,7 +215,8 @@ class Parser {
     }
     this.pos = identEnd;
     const lower = name.toLowerCase();
-    if (lower === 'true' || lower === 'false') return { kind: 'boolean', value: lower === 'true', start, end: identEnd };
+    if (lower === 'true' || lower === 'false')
+      return { kind: 'boolean', value: lower === 'true', start, end: identEnd };
     if (lower === 'null') return { kind: 'null', start, end: identEnd };
     if (name.charCodeAt(0) === 34 /* " */) {
       this.fail('Double quotes do not delimit strings in expressions', start, "a single-quoted string ('text')");

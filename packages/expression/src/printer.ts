@@ -40,7 +40,8 @@ export function printExpressionBody(node: ExpressionNode): string {
       const q = node.optional ? '?' : '';
       // a space keeps `5 .x` from reading as the float `5.` followed by `x`
       const sep = node.target.kind === 'number' && !q ? ' ' : '';
-      if (node.dot && node.key.kind === 'string' && isIdentifier(node.key.value)) return `${target}${sep}${q}.${node.key.value}`;
+      if (node.dot && node.key.kind === 'string' && isIdentifier(node.key.value))
+        return `${target}${sep}${q}.${node.key.value}`;
       return `${target}${q}[${printExpressionBody(node.key)}]`;
     }
   }

@@ -53,7 +53,8 @@ export function typeName(v: unknown): string {
 
 /** Sets `obj[key] = value`, also for the key `__proto__` (as an own data property). */
 export function setKey(obj: JsonObject, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 
@@ -123,7 +124,9 @@ function expandExponent(s: string): string {
   const [mant, exp] = s.split('e') as [string, string];
   const neg = mant.startsWith('-');
   const digits = mant.replace('-', '').replace('.', '');
-  const pointPos = (mant.replace('-', '').indexOf('.') < 0 ? mant.replace('-', '').length : mant.replace('-', '').indexOf('.')) + Number(exp);
+  const pointPos =
+    (mant.replace('-', '').indexOf('.') < 0 ? mant.replace('-', '').length : mant.replace('-', '').indexOf('.')) +
+    Number(exp);
   let out: string;
   if (pointPos <= 0) out = '0.' + '0'.repeat(-pointPos) + digits;
   else if (pointPos >= digits.length) out = digits + '0'.repeat(pointPos - digits.length);
@@ -260,7 +263,9 @@ function jsonTextIndented(v: unknown, step: string, pad: string): string {
   if (keys.length === 0) return '{}';
   return (
     '{\n' +
-    keys.map((k) => inner + JSON.stringify(k) + ': ' + jsonTextIndented((v as JsonObject)[k], step, inner)).join(',\n') +
+    keys
+      .map((k) => inner + JSON.stringify(k) + ': ' + jsonTextIndented((v as JsonObject)[k], step, inner))
+      .join(',\n') +
     '\n' +
     pad +
     '}'

@@ -55,7 +55,16 @@ describe('conformance file (pure runner)', () => {
 
   it('covers the whole catalogue of functions', () => {
     expect(SUPPORTED_FUNCTIONS.length).toBeGreaterThanOrEqual(125);
-    for (const name of ['formatDateTime', 'xpath', 'triggerFormDataMultiValues', 'listCallbackUrl', 'nthIndexOf', 'decodeDataUri', 'uriComponentToBinary', 'iterationIndexes']) {
+    for (const name of [
+      'formatDateTime',
+      'xpath',
+      'triggerFormDataMultiValues',
+      'listCallbackUrl',
+      'nthIndexOf',
+      'decodeDataUri',
+      'uriComponentToBinary',
+      'iterationIndexes',
+    ]) {
       expect(SUPPORTED_FUNCTIONS).toContain(name);
     }
   });
@@ -65,7 +74,12 @@ describe('compileValue', () => {
   const ctx = contextFromData({ variables: { x: 1, name: 'Ann' } }, { assumeNow: NOW });
 
   it('compiles every string of a JSON value; keys stay literal', () => {
-    const c = compileValue({ '@key': "@variables('x')", list: ['plain', '@@escaped', "Hi @{variables('name')}"], n: 5, nested: { b: true } });
+    const c = compileValue({
+      '@key': "@variables('x')",
+      list: ['plain', '@@escaped', "Hi @{variables('name')}"],
+      n: 5,
+      nested: { b: true },
+    });
     expect(c.isConstant).toBe(false);
     expect(c.evaluate(ctx)).toEqual({ '@key': 1, list: ['plain', '@escaped', 'Hi Ann'], n: 5, nested: { b: true } });
   });
@@ -73,7 +87,7 @@ describe('compileValue', () => {
   it('detects constant sub-trees, including folded pure calls', () => {
     expect(compileValue({ a: 'x', b: [1, 2, { c: null }] }).isConstant).toBe(true);
     expect(compileValue("@concat('a', 'b')").isConstant).toBe(true);
-    expect(compileValue("@json('{\"a\": [1, 2]}')").evaluate(ctx)).toEqual({ a: [1, 2] });
+    expect(compileValue('@json(\'{"a": [1, 2]}\')').evaluate(ctx)).toEqual({ a: [1, 2] });
     expect(compileValue('@utcNow()').isConstant).toBe(false);
     expect(compileValue("@variables('x')").isConstant).toBe(false);
   });
@@ -84,7 +98,7 @@ describe('compileValue', () => {
     first.list.push('mutated');
     first.obj.a = 99;
     expect(c.evaluate(ctx)).toEqual({ list: [], obj: { a: 1 } });
-    const j = compileExpression("@createArray(1, 2)");
+    const j = compileExpression('@createArray(1, 2)');
     (j.evaluate(ctx) as unknown[]).push(3);
     expect(j.evaluate(ctx)).toEqual([1, 2]);
   });
@@ -133,7 +147,7 @@ describe('value model', () => {
 
   it('stringifies like the runtime', () => {
     expect(ev('@string(true)')).toBe('True');
-    expect(ev("@{json('{\"a\":[1,true,null]}')}")).toBe('{"a":[1,true,null]}');
+    expect(ev('@{json(\'{"a":[1,true,null]}\')}')).toBe('{"a":[1,true,null]}');
     expect(ev('@string(add(0.1, 0.2))')).toBe('0.30000000000000004');
     expect(ev('@string(1e21)')).toBe('1E+21');
     expect(ev('@string(0.000001)')).toBe('1E-06');
@@ -161,7 +175,11 @@ describe('property access', () => {
   it('raises typed errors without ?', () => {
     const missing = err("@triggerBody()['missing']", data);
     expect(missing.code).toBe('EXPRESSION_PROPERTY_MISSING');
-    expect(missing.details).toMatchObject({ property: 'missing', position: 15, expression: "@triggerBody()['missing']" });
+    expect(missing.details).toMatchObject({
+      property: 'missing',
+      position: 15,
+      expression: "@triggerBody()['missing']",
+    });
     expect(err("@triggerBody()['n']['deeper']", data).code).toBe('EXPRESSION_NULL_REFERENCE');
     expect(err("@triggerBody()['a']['b'][5]", data).code).toBe('EXPRESSION_INDEX_OUT_OF_RANGE');
     expect(err("@triggerBody()['a']['b']['x']", data).code).toBe('EXPRESSION_INVALID_ACCESS');
@@ -176,18 +194,31 @@ describe('errors', () => {
     const e = err("@concat('a', toLower(variables('v')))", { variables: { v: null } });
     expect(e.code).toBe('EXPRESSION_ARGUMENT_TYPE');
     expect(e.category).toBe('invalid');
-    expect(e.message).toBe("The template language function 'toLower' expects its parameter to be a string. The provided value is of type 'Null'.");
-    expect(e.details).toMatchObject({ function: 'toLower', position: 13, expression: "@concat('a', toLower(variables('v')))" });
+    expect(e.message).toBe(
+      "The template language function 'toLower' expects its parameter to be a string. The provided value is of type 'Null'.",
+    );
+    expect(e.details).toMatchObject({
+      function: 'toLower',
+      position: 13,
+      expression: "@concat('a', toLower(variables('v')))",
+    });
   });
 
   it('are never turned into empty strings inside interpolation', () => {
-    expect(err("Hello @{triggerBody()['name']}", { trigger: { outputs: { body: {} } } }).code).toBe('EXPRESSION_PROPERTY_MISSING');
-    expect(err("x @{div(1, 0)} y").code).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(err("Hello @{triggerBody()['name']}", { trigger: { outputs: { body: {} } } }).code).toBe(
+      'EXPRESSION_PROPERTY_MISSING',
+    );
+    expect(err('x @{div(1, 0)} y').code).toBe('EXPRESSION_FUNCTION_ERROR');
   });
 
   it('report wrong argument counts and unknown functions at compile time', () => {
     expect(() => compileExpression('@add(1)')).toThrow(expect.objectContaining({ code: 'EXPRESSION_ARGUMENT_COUNT' }));
-    expect(() => compileExpression('@frobnicate()')).toThrow(expect.objectContaining({ code: 'EXPRESSION_UNKNOWN_FUNCTION', details: expect.objectContaining({ position: 1 }) }));
+    expect(() => compileExpression('@frobnicate()')).toThrow(
+      expect.objectContaining({
+        code: 'EXPRESSION_UNKNOWN_FUNCTION',
+        details: expect.objectContaining({ position: 1 }),
+      }),
+    );
   });
 
   it('report missing runtime data', () => {

@@ -71,7 +71,7 @@ describe('string functions', () => {
     expect(code("@substring('hello', 2, 10)")).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@replace('abc', '', 'x')")).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@formatNumber(1.5, 'D2')")).toBe('EXPRESSION_FUNCTION_ERROR');
-    expect(code("@toUpper(1)")).toBe('EXPRESSION_ARGUMENT_TYPE');
+    expect(code('@toUpper(1)')).toBe('EXPRESSION_ARGUMENT_TYPE');
     expect(code("@guid('Q')")).toBe('EXPRESSION_FUNCTION_ERROR');
   });
 
@@ -79,27 +79,36 @@ describe('string functions', () => {
     expect(ev("@guid('N')")).toMatch(/^[0-9a-f]{32}$/);
     expect(ev("@guid('B')")).toMatch(/^\{[0-9a-f-]{36}\}$/);
     expect(ev("@guid('P')")).toMatch(/^\([0-9a-f-]{36}\)$/);
-    expect(ev("@guid('X')")).toMatch(/^\{0x[0-9a-f]{8},0x[0-9a-f]{4},0x[0-9a-f]{4},\{(0x[0-9a-f]{2},){7}0x[0-9a-f]{2}\}\}$/);
+    expect(ev("@guid('X')")).toMatch(
+      /^\{0x[0-9a-f]{8},0x[0-9a-f]{4},0x[0-9a-f]{4},\{(0x[0-9a-f]{2},){7}0x[0-9a-f]{2}\}\}$/,
+    );
   });
 });
 
 describe('collection and logical functions', () => {
   table([
-    ["@chunk(createArray(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), 5)", [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]],
+    [
+      '@chunk(createArray(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), 5)',
+      [
+        [1, 2, 3, 4, 5],
+        [6, 7, 8, 9, 10],
+        [11, 12],
+      ],
+    ],
     ["@coalesce(null, 'hello', 'world')", 'hello'],
     ["@contains('hello world', 'world')", true],
-    ["@contains(createArray(1, json('{\"a\":1}')), json('{\"a\":1}'))", true],
+    ['@contains(createArray(1, json(\'{"a":1}\')), json(\'{"a":1}\'))', true],
     ["@empty('abc')", false],
     ['@empty(null)', true],
     ["@first('hello')", 'h'],
-    ["@last(createArray(0, 1, 2, 3))", 3],
-    ["@intersection(createArray(1, 2, 3), createArray(101, 2, 1, 10), createArray(6, 8, 1, 2))", [1, 2]],
-    ["@union(createArray(1, 2, 3), createArray(1, 2, 10, 101))", [1, 2, 3, 10, 101]],
+    ['@last(createArray(0, 1, 2, 3))', 3],
+    ['@intersection(createArray(1, 2, 3), createArray(101, 2, 1, 10), createArray(6, 8, 1, 2))', [1, 2]],
+    ['@union(createArray(1, 2, 3), createArray(1, 2, 10, 101))', [1, 2, 3, 10, 101]],
     ["@join(createArray('a', 'b', 'c'), '.')", 'a.b.c'],
-    ["@take(createArray(0, 1, 2, 3, 4), 3)", [0, 1, 2]],
+    ['@take(createArray(0, 1, 2, 3, 4), 3)', [0, 1, 2]],
     ["@skip('abc', 1)", 'bc'],
     [
-      "@sort(createArray(json('{ \"first\": \"Amalie\", \"last\": \"Rose\" }'), json('{ \"first\": \"Elise\", \"last\": \"Renee\" }')), 'last')",
+      '@sort(createArray(json(\'{ "first": "Amalie", "last": "Rose" }\'), json(\'{ "first": "Elise", "last": "Renee" }\')), \'last\')',
       [
         { first: 'Elise', last: 'Renee' },
         { first: 'Amalie', last: 'Rose' },
@@ -116,7 +125,7 @@ describe('collection and logical functions', () => {
     ['@equals(1, 1.0)', true],
     ['@equals(true, 1)', false],
     ["@equals('1', 1)", false],
-    ["@equals(json('{\"a\":1,\"b\":2}'), json('{\"b\":2,\"a\":1}'))", true],
+    ['@equals(json(\'{"a":1,"b":2}\'), json(\'{"b":2,"a":1}\'))', true],
   ]);
 
   it('errors', () => {
@@ -136,25 +145,25 @@ describe('conversion functions', () => {
     ["@float('-12,345,678,')", -12345678],
     ["@int(' -42 ')", -42],
     ["@json('[1, 2, 3]')", [1, 2, 3]],
-    ["@json('{\"big\": 9223372036854775807}')", { big: 9223372036854775807n }],
+    ['@json(\'{"big": 9223372036854775807}\')', { big: 9223372036854775807n }],
     ["@base64ToBinary('aGVsbG8=')", { '$content-type': 'application/octet-stream', $content: 'aGVsbG8=' }],
     ["@dataUri(binary('hi'))", 'data:application/octet-stream;base64,aGk='],
     ["@dataUriToString('data:,hello%20world')", 'hello world'],
     ["@uriComponent('a b&c/d?e=f!*')", 'a%20b%26c%2Fd%3Fe%3Df%21%2A'],
     ["@uriComponentToString('100%25 %E2%9C%93 %zz')", '100% ✓ %zz'],
-    ["@string(json('{\"name\": \"Sophie Owen\"}'))", '{"name":"Sophie Owen"}'],
-    ["@json(xml('<root><a>1</a><a>2</a><b x=\"y\"/></root>'))", { root: { a: ['1', '2'], b: { '@x': 'y' } } }],
+    ['@string(json(\'{"name": "Sophie Owen"}\'))', '{"name":"Sophie Owen"}'],
+    ['@json(xml(\'<root><a>1</a><a>2</a><b x="y"/></root>\'))', { root: { a: ['1', '2'], b: { '@x': 'y' } } }],
     ["@json(xml('<r><e/></r>'))", { r: { e: null } }],
   ]);
 
   it('xml() produces XML values', () => {
     expect(text(ev("@xml('<name>Sophia Owen</name>')"))).toBe('<name>Sophia Owen</name>');
-    expect(text(ev("@xml(json('{\"person\": {\"name\": \"Sophia Owen\", \"city\": \"Seattle\"}}'))"))).toBe(
+    expect(text(ev('@xml(json(\'{"person": {"name": "Sophia Owen", "city": "Seattle"}}\'))'))).toBe(
       '<person><name>Sophia Owen</name><city>Seattle</city></person>',
     );
-    expect(text(ev("@xml(json('{\"?xml\": {\"@version\": \"1.0\"}, \"a\": {\"@id\": 1, \"#text\": \"x & y\", \"first name\": null}}'))"))).toBe(
-      '<?xml version="1.0"?><a id="1">x &amp; y<first_x0020_name /></a>',
-    );
+    expect(
+      text(ev('@xml(json(\'{"?xml": {"@version": "1.0"}, "a": {"@id": 1, "#text": "x & y", "first name": null}}\'))')),
+    ).toBe('<?xml version="1.0"?><a id="1">x &amp; y<first_x0020_name /></a>');
   });
 
   it('errors', () => {
@@ -162,9 +171,9 @@ describe('conversion functions', () => {
     expect(code("@bool('yes')")).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@base64ToString('not base64!')")).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@json('{bad')")).toBe('EXPRESSION_FUNCTION_ERROR');
-    expect(code("@xml(createArray(1))")).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(code('@xml(createArray(1))')).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@xml('<a>')")).toBe('EXPRESSION_FUNCTION_ERROR');
-    expect(code("@xml('<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>')")).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(code('@xml(\'<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>\')')).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@dataUriToString('hello')")).toBe('EXPRESSION_FUNCTION_ERROR');
   });
 });
@@ -213,7 +222,10 @@ describe('date and time functions', () => {
     ["@convertFromUtc('2018-07-01T08:00:00Z', 'Pacific Standard Time')", '2018-07-01T01:00:00.0000000'],
     ["@convertFromUtc('2018-07-01T08:00:00Z', 'Europe/Paris', 'HH:mm')", '10:00'],
     ["@convertTimeZone('2018-01-01T08:00:00.0000000Z', 'UTC', 'Pacific Standard Time')", '2018-01-01T00:00:00.0000000'],
-    ["@convertTimeZone('2018-06-01T12:00:00', 'W. Europe Standard Time', 'India Standard Time')", '2018-06-01T15:30:00.0000000'],
+    [
+      "@convertTimeZone('2018-06-01T12:00:00', 'W. Europe Standard Time', 'India Standard Time')",
+      '2018-06-01T15:30:00.0000000',
+    ],
     ["@convertToUtc('01/01/2018 00:00:00', 'Pacific Standard Time', 'D')", 'Monday, January 1, 2018'],
     ["@convertToUtc('2018-11-04T01:30:00', 'Pacific Standard Time')", '2018-11-04T09:30:00.0000000Z'],
     ["@formatDateTime('01/31/2016', 'dddd MMMM d', 'fr-FR')", 'dimanche janvier 31'],
@@ -251,7 +263,9 @@ describe('date and time functions', () => {
     expect(code("@formatDateTime('not a date')")).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@formatDateTime('2018-01-01', 'Q')")).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@formatDateTime('2018-01-01', 'yyyy', 'not a locale')")).toBe('EXPRESSION_FUNCTION_ERROR');
-    expect(code("@convertTimeZone('2018-01-01T80:00:00.0000000Z', 'UTC', 'Pacific Standard Time', 'D')")).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(code("@convertTimeZone('2018-01-01T80:00:00.0000000Z', 'UTC', 'Pacific Standard Time', 'D')")).toBe(
+      'EXPRESSION_FUNCTION_ERROR',
+    );
     expect(code("@convertFromUtc('2018-01-01', 'Mars Standard Time')")).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@convertToUtc('2018-03-11T02:30:00', 'Pacific Standard Time')")).toBe('EXPRESSION_FUNCTION_ERROR');
     expect(code("@addToTime('2018-01-01', 1, 'Fortnight')")).toBe('EXPRESSION_FUNCTION_ERROR');
@@ -295,8 +309,22 @@ describe('workflow functions', () => {
   it('reads form data and multipart bodies', () => {
     const data: ContextData = {
       actions: {
-        Form: { outputs: { body: { '$content-type': 'application/x-www-form-urlencoded', $content: Buffer.from('a=1&b=x%20y&a=2').toString('base64') } } },
-        Multi: { outputs: { body: { '$content-type': 'multipart/form-data', $multipart: [{ headers: { 'Content-Disposition': 'form-data; name="f"' }, body: 'one' }] } } },
+        Form: {
+          outputs: {
+            body: {
+              '$content-type': 'application/x-www-form-urlencoded',
+              $content: Buffer.from('a=1&b=x%20y&a=2').toString('base64'),
+            },
+          },
+        },
+        Multi: {
+          outputs: {
+            body: {
+              '$content-type': 'multipart/form-data',
+              $multipart: [{ headers: { 'Content-Disposition': 'form-data; name="f"' }, body: 'one' }],
+            },
+          },
+        },
       },
     };
     expect(ev("@formDataValue('Form', 'b')", data)).toBe('x y');

@@ -44,7 +44,10 @@ describe('template rules (when a string is an expression)', () => {
     expect(strip(parseExpression('@@x()'))).toEqual({ kind: 'literal', value: '@x()' });
     expect(parseExpression("@parameters('a')").kind).toBe('expression');
     expect(parseExpression("@{parameters('a')}").kind).toBe('interpolation');
-    expect(strip(parseExpression('x@@{y}'))).toEqual({ kind: 'interpolation', parts: [{ kind: 'text', value: 'x@{y}' }] });
+    expect(strip(parseExpression('x@@{y}'))).toEqual({
+      kind: 'interpolation',
+      parts: [{ kind: 'text', value: 'x@{y}' }],
+    });
   });
 
   it('finds the closing brace outside quoted literals', () => {
@@ -61,7 +64,11 @@ describe('expression grammar', () => {
     expect(strip(parseExpressionBody('.3'))).toEqual({ kind: 'number', value: 0.3, float: true });
     expect(strip(parseExpressionBody('-3'))).toEqual({ kind: 'number', value: -3, float: false });
     expect(strip(parseExpressionBody('1e3'))).toEqual({ kind: 'number', value: 1000, float: true });
-    expect(strip(parseExpressionBody('9223372036854775807'))).toEqual({ kind: 'number', value: 9223372036854775807n, float: false });
+    expect(strip(parseExpressionBody('9223372036854775807'))).toEqual({
+      kind: 'number',
+      value: 9223372036854775807n,
+      float: false,
+    });
     expect(strip(parseExpressionBody("'it''s'"))).toEqual({ kind: 'string', value: "it's" });
     expect(strip(parseExpressionBody('TRUE'))).toEqual({ kind: 'boolean', value: true });
     expect(strip(parseExpressionBody('null'))).toEqual({ kind: 'null' });
@@ -94,7 +101,7 @@ describe('expression grammar', () => {
     expect(parseError('@').details).toMatchObject({ position: 1, expected: 'an expression' });
     expect(parseError('@f() g()').details).toMatchObject({ position: 5 });
     expect(parseError('@1abc').details).toMatchObject({ position: 2 });
-    expect(parseError('@' + '('.repeat(10) + 'f(' .repeat(300)).code).toBe('EXPRESSION_PARSE_ERROR');
+    expect(parseError('@' + '('.repeat(10) + 'f('.repeat(300)).code).toBe('EXPRESSION_PARSE_ERROR');
   });
 
   it('prints canonically', () => {
@@ -109,7 +116,35 @@ describe('expression grammar', () => {
 /** Strings built from grammar fragments, so random inputs reach deep into the parser. */
 const fragments = fc
   .array(
-    fc.constantFrom('@', '@@', '@{', '}', '{', "'", "''", '(', ')', '[', ']', '?', '.', ',', ' ', 'concat', 'f', 'true', 'null', '1', '-2', '1.5', '.5', 'e3', '"', '\t', 'x'),
+    fc.constantFrom(
+      '@',
+      '@@',
+      '@{',
+      '}',
+      '{',
+      "'",
+      "''",
+      '(',
+      ')',
+      '[',
+      ']',
+      '?',
+      '.',
+      ',',
+      ' ',
+      'concat',
+      'f',
+      'true',
+      'null',
+      '1',
+      '-2',
+      '1.5',
+      '.5',
+      'e3',
+      '"',
+      '\t',
+      'x',
+    ),
     { maxLength: 40 },
   )
   .map((parts) => parts.join(''));
@@ -125,29 +160,41 @@ const exprArb: fc.Arbitrary<ExpressionNode> = fc.letrec<{ expr: ExpressionNode }
   expr: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.string({ maxLength: 12 }).map((value) => ({ kind: 'string' as const, value, start: 0, end: 0 })),
-    fc.integer().map((value) => ({ kind: 'number' as const, value: value === 0 ? 0 : value, float: false, start: 0, end: 0 })),
+    fc
+      .integer()
+      .map((value) => ({ kind: 'number' as const, value: value === 0 ? 0 : value, float: false, start: 0, end: 0 })),
     fc
       .bigInt({ min: INT64_MIN, max: INT64_MAX })
       .filter((b) => b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER))
       .map((value) => ({ kind: 'number' as const, value, float: false, start: 0, end: 0 })),
-    fc.double({ noNaN: true, noDefaultInfinity: true }).map((value) => ({ kind: 'number' as const, value, float: true, start: 0, end: 0 })),
+    fc
+      .double({ noNaN: true, noDefaultInfinity: true })
+      .map((value) => ({ kind: 'number' as const, value, float: true, start: 0, end: 0 })),
     fc.boolean().map((value) => ({ kind: 'boolean' as const, value, start: 0, end: 0 })),
     fc.constant({ kind: 'null' as const, start: 0, end: 0 }),
-    fc.record({ name: identifier, args: fc.array(tie('expr'), { maxLength: 3 }) }).map(({ name, args }) => ({ kind: 'call' as const, name, args, start: 0, end: 0 })),
+    fc
+      .record({ name: identifier, args: fc.array(tie('expr'), { maxLength: 3 }) })
+      .map(({ name, args }) => ({ kind: 'call' as const, name, args, start: 0, end: 0 })),
     fc
       .record({ target: tie('expr'), key: tie('expr'), optional: fc.boolean() })
-      .map(({ target, key, optional }) => ({ kind: 'access' as const, target, key, optional, dot: false, start: 0, end: 0 })),
-    fc
-      .record({ target: tie('expr'), name: identifier, optional: fc.boolean() })
-      .map(({ target, name, optional }) => ({
+      .map(({ target, key, optional }) => ({
         kind: 'access' as const,
         target,
-        key: { kind: 'string' as const, value: name, start: 0, end: 0 },
+        key,
         optional,
-        dot: true,
+        dot: false,
         start: 0,
         end: 0,
       })),
+    fc.record({ target: tie('expr'), name: identifier, optional: fc.boolean() }).map(({ target, name, optional }) => ({
+      kind: 'access' as const,
+      target,
+      key: { kind: 'string' as const, value: name, start: 0, end: 0 },
+      optional,
+      dot: true,
+      start: 0,
+      end: 0,
+    })),
   ),
 })).expr;
 
@@ -161,11 +208,20 @@ const templateArb: fc.Arbitrary<TemplateNode> = fc.oneof(
   exprArb.map((body) => ({ kind: 'expression' as const, body, start: 0, end: 0 })),
   fc
     .record({
-      lead: fc.option(textPart.filter((s) => !s.startsWith('@')), { nil: undefined }),
-      segments: fc.array(fc.record({ body: exprArb, text: fc.option(textPart, { nil: undefined }) }), { minLength: 1, maxLength: 3 }),
+      lead: fc.option(
+        textPart.filter((s) => !s.startsWith('@')),
+        { nil: undefined },
+      ),
+      segments: fc.array(fc.record({ body: exprArb, text: fc.option(textPart, { nil: undefined }) }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
     })
     .map(({ lead, segments }) => {
-      const parts: Array<{ kind: 'text'; value: string; start: number; end: number } | { kind: 'segment'; body: ExpressionNode; start: number; end: number }> = [];
+      const parts: Array<
+        | { kind: 'text'; value: string; start: number; end: number }
+        | { kind: 'segment'; body: ExpressionNode; start: number; end: number }
+      > = [];
       if (lead) parts.push({ kind: 'text', value: lead, start: 0, end: 0 });
       for (const s of segments) {
         parts.push({ kind: 'segment', body: s.body, start: 0, end: 0 });
@@ -182,7 +238,11 @@ describe('properties', () => {
         try {
           parseExpression(input);
         } catch (e) {
-          return e instanceof ExpressionError && e.code === 'EXPRESSION_PARSE_ERROR' && typeof e.details.position === 'number';
+          return (
+            e instanceof ExpressionError &&
+            e.code === 'EXPRESSION_PARSE_ERROR' &&
+            typeof e.details.position === 'number'
+          );
         }
         return true;
       }),
@@ -196,7 +256,10 @@ describe('properties', () => {
         try {
           compileExpression(input, { cache: false });
         } catch (e) {
-          return e instanceof ExpressionError && ['EXPRESSION_PARSE_ERROR', 'EXPRESSION_UNKNOWN_FUNCTION', 'EXPRESSION_ARGUMENT_COUNT'].includes(e.code);
+          return (
+            e instanceof ExpressionError &&
+            ['EXPRESSION_PARSE_ERROR', 'EXPRESSION_UNKNOWN_FUNCTION', 'EXPRESSION_ARGUMENT_COUNT'].includes(e.code)
+          );
         }
         return true;
       }),

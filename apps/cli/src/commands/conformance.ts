@@ -12,7 +12,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ExitCode, PatchbayError } from '@patchbay/core';
-import { parseJson, runConformance, summarize, toJsonText, type ConformanceCase, type ConformanceResult } from '@patchbay/expression';
+import {
+  parseJson,
+  runConformance,
+  summarize,
+  toJsonText,
+  type ConformanceCase,
+  type ConformanceResult,
+} from '@patchbay/expression';
 import type { CliContext } from '../context.js';
 
 function invalidCase(file: string, line: number, message: string): PatchbayError {
@@ -48,7 +55,8 @@ export async function readCaseFile(path: string, displayName: string): Promise<C
     } catch (e) {
       throw invalidCase(displayName, i + 1, `not valid JSON (${(e as Error).message})`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidCase(displayName, i + 1, 'a case must be a JSON object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw invalidCase(displayName, i + 1, 'a case must be a JSON object');
     const c = value as Record<string, unknown>;
     if (typeof c['id'] !== 'string') throw invalidCase(displayName, i + 1, "the case has no string 'id'");
     if (typeof c['expr'] !== 'string') throw invalidCase(displayName, i + 1, `case '${c['id']}' has no string 'expr'`);
@@ -59,8 +67,15 @@ export async function readCaseFile(path: string, displayName: string): Promise<C
 
 function oneLine(c: ConformanceCase, r: ConformanceResult): string {
   const got = r.error ? `error ${r.error.code}: ${r.error.message}` : toJsonText(r.actual);
-  const want = c.expectError ? 'an error' : c.nondeterministic && c.expectPattern ? `/${c.expectPattern}/` : toJsonText(c.expect);
-  return `FAIL ${r.id}: ${toJsonText(c.expr)} expected ${want}, got ${got}${r.reason ? ` (${r.reason})` : ''}`.replace(/[\r\n]+/g, ' ');
+  const want = c.expectError
+    ? 'an error'
+    : c.nondeterministic && c.expectPattern
+      ? `/${c.expectPattern}/`
+      : toJsonText(c.expect);
+  return `FAIL ${r.id}: ${toJsonText(c.expr)} expected ${want}, got ${got}${r.reason ? ` (${r.reason})` : ''}`.replace(
+    /[\r\n]+/g,
+    ' ',
+  );
 }
 
 /** Registers the `conformance` commands on the program. */
@@ -85,7 +100,9 @@ export function register(program: Command, ctx: CliContext): void {
         results.forEach((r, i) => {
           if (r.status === 'failed') ctx.println(oneLine(cases[i] as ConformanceCase, r));
         });
-        ctx.println(`${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`);
+        ctx.println(
+          `${counts.passed} passed, ${counts.failed} failed${counts.skipped > 0 ? `, ${counts.skipped} skipped` : ''}`,
+        );
       }
       if (counts.failed > 0) ctx.exitCode = ExitCode.Partial;
     });

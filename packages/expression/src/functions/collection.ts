@@ -20,10 +20,18 @@ function dedupe(items: unknown[]): unknown[] {
 
 function collectionArgs(site: CallSite, args: unknown[]): { arrays?: unknown[][]; objects?: JsonObject[] } {
   if (Array.isArray(args[0])) {
-    return { arrays: args.map((a, i) => (Array.isArray(a) ? a : typeError(site, i, 'an array (all parameters must be arrays or all objects)', a))) };
+    return {
+      arrays: args.map((a, i) =>
+        Array.isArray(a) ? a : typeError(site, i, 'an array (all parameters must be arrays or all objects)', a),
+      ),
+    };
   }
   if (isObject(args[0])) {
-    return { objects: args.map((a, i) => (isObject(a) ? a : typeError(site, i, 'an object (all parameters must be arrays or all objects)', a))) };
+    return {
+      objects: args.map((a, i) =>
+        isObject(a) ? a : typeError(site, i, 'an object (all parameters must be arrays or all objects)', a),
+      ),
+    };
   }
   return typeError(site, 0, 'an array or an object', args[0]);
 }
@@ -35,8 +43,14 @@ function compareValues(site: CallSite, a: unknown, b: unknown, ai = 0, bi = 1): 
   if (isNumeric(a) && isNumeric(b)) return compareNumeric(a, b);
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'boolean' && typeof b === 'boolean') return a === b ? 0 : a ? 1 : -1;
-  if (!(isNumeric(a) || typeof a === 'string' || typeof a === 'boolean')) typeError(site, ai, 'an integer, a float, a decimal, a string or a boolean', a);
-  return typeError(site, bi, `a value of the same type as the ${ai === 0 ? 'first' : 'other'} parameter (${typeof a === 'string' ? 'a string' : isNumeric(a) ? 'a number' : 'a boolean'})`, b);
+  if (!(isNumeric(a) || typeof a === 'string' || typeof a === 'boolean'))
+    typeError(site, ai, 'an integer, a float, a decimal, a string or a boolean', a);
+  return typeError(
+    site,
+    bi,
+    `a value of the same type as the ${ai === 0 ? 'first' : 'other'} parameter (${typeof a === 'string' ? 'a string' : isNumeric(a) ? 'a number' : 'a boolean'})`,
+    b,
+  );
 }
 
 function comparison(name: string, test: (c: number) => boolean): FunctionDef {

@@ -53,7 +53,12 @@ export function paramName(index: number, site?: CallSite): string {
 }
 
 /** Raises a typed error from inside a function. */
-export function fail(site: CallSite, message: string, code: ExpressionErrorCodeValue = ExpressionErrorCode.Function, cause?: unknown): never {
+export function fail(
+  site: CallSite,
+  message: string,
+  code: ExpressionErrorCodeValue = ExpressionErrorCode.Function,
+  cause?: unknown,
+): never {
   throw new ExpressionError(
     code,
     `The template language function '${site.fn}' failed: ${message}`,
@@ -67,7 +72,13 @@ export function typeError(site: CallSite, index: number, expected: string, value
   throw new ExpressionError(
     ExpressionErrorCode.ArgumentType,
     `The template language function '${site.fn}' expects its ${paramName(index, site)} to be ${expected}. The provided value is of type '${typeName(value)}'.`,
-    { position: site.position, function: site.fn, expression: site.expression, argument: index, actualType: typeName(value) },
+    {
+      position: site.position,
+      function: site.fn,
+      expression: site.expression,
+      argument: index,
+      actualType: typeName(value),
+    },
   );
 }
 
@@ -99,7 +110,8 @@ export function argInt(site: CallSite, args: unknown[], i: number): number {
   }
   if (v instanceof WdlDecimal) {
     const w = v.toBigIntIfWhole();
-    if (w !== undefined && w >= BigInt(Number.MIN_SAFE_INTEGER) && w <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(w);
+    if (w !== undefined && w >= BigInt(Number.MIN_SAFE_INTEGER) && w <= BigInt(Number.MAX_SAFE_INTEGER))
+      return Number(w);
   }
   return typeError(site, i, 'an integer', v);
 }
@@ -139,6 +151,11 @@ export function notFound(site: CallSite, what: string, name?: string): never {
   throw new ExpressionError(
     ExpressionErrorCode.ReferenceNotFound,
     `The template language function '${site.fn}' failed: ${what}${name === undefined ? '' : ` '${name}'`} is not available in this context.`,
-    { position: site.position, function: site.fn, expression: site.expression, ...(name === undefined ? {} : { name }) },
+    {
+      position: site.position,
+      function: site.fn,
+      expression: site.expression,
+      ...(name === undefined ? {} : { name }),
+    },
   );
 }

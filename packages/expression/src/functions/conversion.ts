@@ -34,7 +34,8 @@ export function binaryEnvelope(bytes: Uint8Array, contentType = OCTET): { '$cont
 /** Strict base64 decoding (.NET `Convert.FromBase64String`): white space allowed, padding required. */
 function decodeBase64Strict(site: CallSite, text: string): Uint8Array {
   const s = text.replace(/[\s]/g, '');
-  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) fail(site, `the value '${text.length > 60 ? text.slice(0, 60) + '…' : text}' is not a valid base64 string`);
+  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s))
+    fail(site, `the value '${text.length > 60 ? text.slice(0, 60) + '…' : text}' is not a valid base64 string`);
   return base64ToBytes(s);
 }
 
@@ -109,12 +110,32 @@ function parseUri(site: CallSite, v: unknown): URL {
   return u;
 }
 
-const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, ftp: 21, ws: 80, wss: 443, gopher: 70, ldap: 389, nntp: 119, telnet: 23, news: -1, file: -1, mailto: 25 };
+const DEFAULT_PORTS: Record<string, number> = {
+  http: 80,
+  https: 443,
+  ftp: 21,
+  ws: 80,
+  wss: 443,
+  gopher: 70,
+  ldap: 389,
+  nntp: 119,
+  telnet: 23,
+  news: -1,
+  file: -1,
+  mailto: 25,
+};
 
 export const conversionFunctions: FunctionDef[] = [
   { name: 'array', group: 'conversion', min: 1, max: 1, pure: true, impl: (args) => [args[0] ?? null] },
   { name: 'createArray', group: 'conversion', min: 0, max: Infinity, pure: true, impl: (args) => args.slice() },
-  { name: 'base64', group: 'conversion', min: 1, max: 1, pure: true, impl: (args, site) => bytesToBase64(bytesOf(site, args[0], 0)) },
+  {
+    name: 'base64',
+    group: 'conversion',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => bytesToBase64(bytesOf(site, args[0], 0)),
+  },
   {
     name: 'base64ToString',
     aliases: ['decodeBase64'],
@@ -132,7 +153,14 @@ export const conversionFunctions: FunctionDef[] = [
     pure: true,
     impl: (args, site) => binaryEnvelope(decodeBase64Strict(site, argString(site, args, 0))),
   },
-  { name: 'binary', group: 'conversion', min: 1, max: 1, pure: true, impl: (args, site) => binaryEnvelope(bytesOf(site, args[0], 0)) },
+  {
+    name: 'binary',
+    group: 'conversion',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => binaryEnvelope(bytesOf(site, args[0], 0)),
+  },
   {
     name: 'bool',
     group: 'conversion',
@@ -237,13 +265,15 @@ export const conversionFunctions: FunctionDef[] = [
     impl: (args, site) => {
       const v = args[0];
       if (typeof v === 'number') {
-        if (!Number.isInteger(v)) fail(site, `the value ${v} is not a whole number and cannot be converted to an integer`);
+        if (!Number.isInteger(v))
+          fail(site, `the value ${v} is not a whole number and cannot be converted to an integer`);
         return v;
       }
       if (typeof v === 'bigint') return v;
       if (v instanceof WdlDecimal) {
         const w = v.toBigIntIfWhole();
-        if (w === undefined) fail(site, `the value ${v.toString()} is not a whole number and cannot be converted to an integer`);
+        if (w === undefined)
+          fail(site, `the value ${v.toString()} is not a whole number and cannot be converted to an integer`);
         return intResult(site, w);
       }
       if (typeof v !== 'string') return typeError(site, 0, 'a string or a number', v);
@@ -267,7 +297,8 @@ export const conversionFunctions: FunctionDef[] = [
         } catch (e) {
           if (e instanceof JsonSyntaxError) {
             const trimmed = v.trimStart();
-            if (trimmed.startsWith('<')) fail(site, `the string is XML, not JSON; use json(xml(...)) to convert XML (${e.message})`);
+            if (trimmed.startsWith('<'))
+              fail(site, `the string is XML, not JSON; use json(xml(...)) to convert XML (${e.message})`);
             fail(site, `the string is not valid JSON: ${e.message}`);
           }
           throw e;
@@ -321,14 +352,29 @@ export const conversionFunctions: FunctionDef[] = [
         return xmlEnvelope(v);
       }
       if (isXmlEnvelope(v)) return v;
-      if (Array.isArray(v)) return fail(site, 'a JSON array cannot be converted to XML; wrap it in an object with one root property');
+      if (Array.isArray(v))
+        return fail(site, 'a JSON array cannot be converted to XML; wrap it in an object with one root property');
       if (isObject(v)) return xmlEnvelope(jsonToXml(site, v));
       return typeError(site, 0, 'a string or an object', v);
     },
   },
   // URI parsing
-  { name: 'uriHost', group: 'uri', min: 1, max: 1, pure: true, impl: (args, site) => parseUri(site, args[0]).hostname.replace(/^\[(.*)\]$/, '$1') },
-  { name: 'uriPath', group: 'uri', min: 1, max: 1, pure: true, impl: (args, site) => parseUri(site, args[0]).pathname || '/' },
+  {
+    name: 'uriHost',
+    group: 'uri',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => parseUri(site, args[0]).hostname.replace(/^\[(.*)\]$/, '$1'),
+  },
+  {
+    name: 'uriPath',
+    group: 'uri',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => parseUri(site, args[0]).pathname || '/',
+  },
   {
     name: 'uriPathAndQuery',
     group: 'uri',
@@ -353,7 +399,14 @@ export const conversionFunctions: FunctionDef[] = [
     },
   },
   { name: 'uriQuery', group: 'uri', min: 1, max: 1, pure: true, impl: (args, site) => parseUri(site, args[0]).search },
-  { name: 'uriScheme', group: 'uri', min: 1, max: 1, pure: true, impl: (args, site) => parseUri(site, args[0]).protocol.replace(/:$/, '') },
+  {
+    name: 'uriScheme',
+    group: 'uri',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => parseUri(site, args[0]).protocol.replace(/:$/, ''),
+  },
   // manipulation
   {
     name: 'coalesce',

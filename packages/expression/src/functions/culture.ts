@@ -41,8 +41,34 @@ export interface Culture {
 const EN_US: Culture = {
   name: 'en-US',
   intl: 'en-US',
-  monthNames: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
-  monthGenitive: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
+  monthNames: [
+    'January',
+    'February',
+    'March',
+    'April',
+    'May',
+    'June',
+    'July',
+    'August',
+    'September',
+    'October',
+    'November',
+    'December',
+  ],
+  monthGenitive: [
+    'January',
+    'February',
+    'March',
+    'April',
+    'May',
+    'June',
+    'July',
+    'August',
+    'September',
+    'October',
+    'November',
+    'December',
+  ],
   monthAbbr: ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'],
   dayNames: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'],
   dayAbbr: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
@@ -81,12 +107,72 @@ export const DEFAULT_CULTURE = EN_US;
 
 /** Currency of a region (ISO 3166 → ISO 4217), for `formatNumber(x, 'C')`. Common regions only; others fall back to the region's Intl data or USD. */
 const REGION_CURRENCY: Record<string, string> = {
-  US: 'USD', GB: 'GBP', IE: 'EUR', FR: 'EUR', DE: 'EUR', ES: 'EUR', IT: 'EUR', NL: 'EUR', BE: 'EUR', AT: 'EUR', PT: 'EUR',
-  FI: 'EUR', GR: 'EUR', LU: 'EUR', SK: 'EUR', SI: 'EUR', EE: 'EUR', LV: 'EUR', LT: 'EUR', MT: 'EUR', CY: 'EUR', HR: 'EUR',
-  IS: 'ISK', NO: 'NOK', SE: 'SEK', DK: 'DKK', CH: 'CHF', LI: 'CHF', PL: 'PLN', CZ: 'CZK', HU: 'HUF', RO: 'RON', BG: 'BGN',
-  RU: 'RUB', UA: 'UAH', TR: 'TRY', IL: 'ILS', SA: 'SAR', AE: 'AED', EG: 'EGP', ZA: 'ZAR', NG: 'NGN', KE: 'KES', MA: 'MAD',
-  IN: 'INR', PK: 'PKR', CN: 'CNY', HK: 'HKD', TW: 'TWD', JP: 'JPY', KR: 'KRW', SG: 'SGD', MY: 'MYR', TH: 'THB', ID: 'IDR',
-  PH: 'PHP', VN: 'VND', AU: 'AUD', NZ: 'NZD', CA: 'CAD', MX: 'MXN', BR: 'BRL', AR: 'ARS', CL: 'CLP', CO: 'COP', PE: 'PEN',
+  US: 'USD',
+  GB: 'GBP',
+  IE: 'EUR',
+  FR: 'EUR',
+  DE: 'EUR',
+  ES: 'EUR',
+  IT: 'EUR',
+  NL: 'EUR',
+  BE: 'EUR',
+  AT: 'EUR',
+  PT: 'EUR',
+  FI: 'EUR',
+  GR: 'EUR',
+  LU: 'EUR',
+  SK: 'EUR',
+  SI: 'EUR',
+  EE: 'EUR',
+  LV: 'EUR',
+  LT: 'EUR',
+  MT: 'EUR',
+  CY: 'EUR',
+  HR: 'EUR',
+  IS: 'ISK',
+  NO: 'NOK',
+  SE: 'SEK',
+  DK: 'DKK',
+  CH: 'CHF',
+  LI: 'CHF',
+  PL: 'PLN',
+  CZ: 'CZK',
+  HU: 'HUF',
+  RO: 'RON',
+  BG: 'BGN',
+  RU: 'RUB',
+  UA: 'UAH',
+  TR: 'TRY',
+  IL: 'ILS',
+  SA: 'SAR',
+  AE: 'AED',
+  EG: 'EGP',
+  ZA: 'ZAR',
+  NG: 'NGN',
+  KE: 'KES',
+  MA: 'MAD',
+  IN: 'INR',
+  PK: 'PKR',
+  CN: 'CNY',
+  HK: 'HKD',
+  TW: 'TWD',
+  JP: 'JPY',
+  KR: 'KRW',
+  SG: 'SGD',
+  MY: 'MYR',
+  TH: 'THB',
+  ID: 'IDR',
+  PH: 'PHP',
+  VN: 'VND',
+  AU: 'AUD',
+  NZ: 'NZD',
+  CA: 'CAD',
+  MX: 'MXN',
+  BR: 'BRL',
+  AR: 'ARS',
+  CL: 'CLP',
+  CO: 'COP',
+  PE: 'PEN',
 };
 
 const cultures = new Map<string, Culture>();
@@ -147,7 +233,12 @@ function partsToPattern(parts: Intl.DateTimeFormatPart[]): string {
   return p;
 }
 
-function names(locale: string, options: Intl.DateTimeFormatOptions, dates: number[], type: Intl.DateTimeFormatPartTypes): string[] {
+function names(
+  locale: string,
+  options: Intl.DateTimeFormatOptions,
+  dates: number[],
+  type: Intl.DateTimeFormatPartTypes,
+): string[] {
   return dates.map((ms) => clean(fmtParts(locale, options, ms).find((p) => p.type === type)?.value ?? ''));
 }
 
@@ -159,8 +250,14 @@ function buildCulture(tag: string): Culture {
   const monthAbbr = names(tag, { month: 'short' }, months, 'month');
   const dayNames = names(tag, { weekday: 'long' }, days, 'weekday');
   const dayAbbr = names(tag, { weekday: 'short' }, days, 'weekday');
-  const am = clean(fmtParts(tag, { hour: 'numeric', hour12: true }, Date.UTC(2018, 0, 5, 1)).find((p) => p.type === 'dayPeriod')?.value ?? 'AM');
-  const pm = clean(fmtParts(tag, { hour: 'numeric', hour12: true }, Date.UTC(2018, 0, 5, 13)).find((p) => p.type === 'dayPeriod')?.value ?? 'PM');
+  const am = clean(
+    fmtParts(tag, { hour: 'numeric', hour12: true }, Date.UTC(2018, 0, 5, 1)).find((p) => p.type === 'dayPeriod')
+      ?.value ?? 'AM',
+  );
+  const pm = clean(
+    fmtParts(tag, { hour: 'numeric', hour12: true }, Date.UTC(2018, 0, 5, 13)).find((p) => p.type === 'dayPeriod')
+      ?.value ?? 'PM',
+  );
   const numericDate = fmtParts(tag, { year: 'numeric', month: 'numeric', day: 'numeric' }, JAN_5_2018);
   const order = numericDate
     .filter((p) => p.type === 'day' || p.type === 'month' || p.type === 'year')
@@ -214,7 +311,12 @@ export function resolveCulture(site: CallSite, locale: string | undefined): Cult
   } catch {
     tag = undefined;
   }
-  if (!tag || Intl.DateTimeFormat.supportedLocalesOf([tag]).length === 0 || !new Intl.Locale(tag).language || tag.length < 2) {
+  if (
+    !tag ||
+    Intl.DateTimeFormat.supportedLocalesOf([tag]).length === 0 ||
+    !new Intl.Locale(tag).language ||
+    tag.length < 2
+  ) {
     return fail(site, `the provided locale '${locale}' isn't valid or doesn't have an associated culture`);
   }
   const culture = buildCulture(tag);

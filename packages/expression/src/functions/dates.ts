@@ -114,7 +114,13 @@ export const dateFunctions: FunctionDef[] = [
     min: 3,
     max: 4,
     pure: true,
-    impl: (args, site) => output(site, addUnits(site, argTimestamp(site, args[0], 0), argInt(site, args, 1), argString(site, args, 2)), args, 3),
+    impl: (args, site) =>
+      output(
+        site,
+        addUnits(site, argTimestamp(site, args[0], 0), argInt(site, args, 1), argString(site, args, 2)),
+        args,
+        3,
+      ),
   },
   {
     name: 'subtractFromTime',
@@ -122,21 +128,29 @@ export const dateFunctions: FunctionDef[] = [
     min: 3,
     max: 4,
     pure: true,
-    impl: (args, site) => output(site, addUnits(site, argTimestamp(site, args[0], 0), -argInt(site, args, 1), argString(site, args, 2)), args, 3),
+    impl: (args, site) =>
+      output(
+        site,
+        addUnits(site, argTimestamp(site, args[0], 0), -argInt(site, args, 1), argString(site, args, 2)),
+        args,
+        3,
+      ),
   },
   {
     name: 'getFutureTime',
     group: 'date',
     min: 2,
     max: 3,
-    impl: (args, site, ctx) => output(site, addUnits(site, now(ctx), argInt(site, args, 0), argString(site, args, 1)), args, 2),
+    impl: (args, site, ctx) =>
+      output(site, addUnits(site, now(ctx), argInt(site, args, 0), argString(site, args, 1)), args, 2),
   },
   {
     name: 'getPastTime',
     group: 'date',
     min: 2,
     max: 3,
-    impl: (args, site, ctx) => output(site, addUnits(site, now(ctx), -argInt(site, args, 0), argString(site, args, 1)), args, 2),
+    impl: (args, site, ctx) =>
+      output(site, addUnits(site, now(ctx), -argInt(site, args, 0), argString(site, args, 1)), args, 2),
   },
   {
     name: 'utcNow',
@@ -180,8 +194,22 @@ export const dateFunctions: FunctionDef[] = [
       return output(site, { ms: dayStart - (x.d - 1) * MS_PER_DAY, frac: 0, kind: v.kind }, args, 1);
     },
   },
-  { name: 'dayOfMonth', group: 'date', min: 1, max: 1, pure: true, impl: (args, site) => fieldsOf(argTimestamp(site, args[0], 0)).d },
-  { name: 'dayOfWeek', group: 'date', min: 1, max: 1, pure: true, impl: (args, site) => fieldsOf(argTimestamp(site, args[0], 0)).dow },
+  {
+    name: 'dayOfMonth',
+    group: 'date',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => fieldsOf(argTimestamp(site, args[0], 0)).d,
+  },
+  {
+    name: 'dayOfWeek',
+    group: 'date',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => fieldsOf(argTimestamp(site, args[0], 0)).dow,
+  },
   {
     name: 'dayOfYear',
     group: 'date',
@@ -221,7 +249,11 @@ export const dateFunctions: FunctionDef[] = [
       const format = optString(site, args, 2);
       const culture = locale === undefined ? DEFAULT_CULTURE : resolveCulture(site, locale);
       const v = format === undefined ? parseTimestamp(text, culture) : parseExact(site, text, format, culture);
-      if (!v) fail(site, `the string '${text}' could not be parsed as a timestamp${format === undefined ? '' : ` with the format '${format}'`} in the culture '${culture.name || 'invariant'}'`);
+      if (!v)
+        fail(
+          site,
+          `the string '${text}' could not be parsed as a timestamp${format === undefined ? '' : ` with the format '${format}'`} in the culture '${culture.name || 'invariant'}'`,
+        );
       return formatRoundTrip(v);
     },
   },
@@ -248,7 +280,12 @@ export const dateFunctions: FunctionDef[] = [
     impl: (args, site) => {
       const v = argTimestamp(site, args[0], 0);
       const dst = zoneArg(site, args, 1);
-      return output(site, checked(site, { ms: v.ms + offsetAt(dst, v.ms), frac: v.frac, kind: 'unspecified' }), args, 2);
+      return output(
+        site,
+        checked(site, { ms: v.ms + offsetAt(dst, v.ms), frac: v.frac, kind: 'unspecified' }),
+        args,
+        2,
+      );
     },
   },
   {
@@ -269,7 +306,8 @@ export const dateFunctions: FunctionDef[] = [
     min: 2,
     max: 2,
     pure: true,
-    impl: (args, site) => timeSpanText(ticksOf(argTimestamp(site, args[1], 1)) - ticksOf(argTimestamp(site, args[0], 0))),
+    impl: (args, site) =>
+      timeSpanText(ticksOf(argTimestamp(site, args[1], 1)) - ticksOf(argTimestamp(site, args[0], 0))),
   },
   {
     name: 'ticks',

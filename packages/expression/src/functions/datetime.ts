@@ -57,7 +57,7 @@ export function isLeap(y: number): boolean {
 }
 
 export function daysInMonth(y: number, m: number): number {
-  return m === 2 ? (isLeap(y) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 30;
+  return m === 2 ? (isLeap(y) ? 29 : 28) : ([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 30);
 }
 
 /** Broken-down fields of a timestamp. */
@@ -88,8 +88,31 @@ export function fieldsOf(v: DateTimeValue): Fields {
 }
 
 /** Builds a timestamp from fields; returns undefined when a field is out of range. */
-export function fromFields(y: number, m: number, d: number, h: number, mi: number, s: number, ticks: number, kind: DateTimeValue['kind']): DateTimeValue | undefined {
-  if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) return undefined;
+export function fromFields(
+  y: number,
+  m: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ticks: number,
+  kind: DateTimeValue['kind'],
+): DateTimeValue | undefined {
+  if (
+    y < 1 ||
+    y > 9999 ||
+    m < 1 ||
+    m > 12 ||
+    d < 1 ||
+    d > daysInMonth(y, m) ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    s < 0 ||
+    s > 59
+  )
+    return undefined;
   if (ticks < 0 || ticks >= 10_000_000) return undefined;
   const ms = daysFromCivil(y, m, d) * MS_PER_DAY + h * 3_600_000 + mi * 60_000 + s * 1000 + Math.floor(ticks / 10_000);
   return { ms, frac: ticks % 10_000, kind };
@@ -252,7 +275,27 @@ const EN_MONTHS = DEFAULT_CULTURE.monthNames.map(norm);
 const EN_MONTH_ABBR = DEFAULT_CULTURE.monthAbbr.map(norm);
 const EN_DAYS = DEFAULT_CULTURE.dayNames.map(norm);
 const EN_DAY_ABBR = DEFAULT_CULTURE.dayAbbr.map(norm);
-const FILLER = new Set(['de', 'del', 'of', 'the', 'le', 'la', 'den', 'der', 'el', 'at', 'um', 'a', 'à', 'o', 'do', 'da', 'di', 'van', 'y']);
+const FILLER = new Set([
+  'de',
+  'del',
+  'of',
+  'the',
+  'le',
+  'la',
+  'den',
+  'der',
+  'el',
+  'at',
+  'um',
+  'a',
+  'à',
+  'o',
+  'do',
+  'da',
+  'di',
+  'van',
+  'y',
+]);
 
 function monthOf(word: string, c: Culture): number {
   const w = norm(word);
@@ -268,7 +311,12 @@ function monthOf(word: string, c: Culture): number {
 
 function isDayName(word: string, c: Culture): boolean {
   const w = norm(word);
-  return c.dayNames.some((d) => norm(d) === w) || c.dayAbbr.some((d) => norm(d) === w) || EN_DAYS.includes(w) || EN_DAY_ABBR.includes(w);
+  return (
+    c.dayNames.some((d) => norm(d) === w) ||
+    c.dayAbbr.some((d) => norm(d) === w) ||
+    EN_DAYS.includes(w) ||
+    EN_DAY_ABBR.includes(w)
+  );
 }
 
 function expandYear(text: string): number {
@@ -343,7 +391,13 @@ export function parseTimestamp(text: string, culture: Culture = DEFAULT_CULTURE)
       return undefined;
     }
     // separators
-    if ((tok.v === '+' || tok.v === '-') && h >= 0 && next?.t === 'num' && offsetMin === undefined && dateNums.length >= 2) {
+    if (
+      (tok.v === '+' || tok.v === '-') &&
+      h >= 0 &&
+      next?.t === 'num' &&
+      offsetMin === undefined &&
+      dateNums.length >= 2
+    ) {
       const digits = next.v;
       let oh: number;
       let om = 0;
@@ -419,10 +473,17 @@ export function parseTimestamp(text: string, culture: Culture = DEFAULT_CULTURE)
 /** Parses a timestamp argument or raises the runtime's error. */
 export function argTimestamp(site: CallSite, value: unknown, index: number): DateTimeValue {
   if (typeof value !== 'string') {
-    return fail(site, `the ${index === 0 ? 'first' : 'timestamp'} parameter must be a string that contains a timestamp; the provided value is of type '${value === null ? 'Null' : typeof value}'`);
+    return fail(
+      site,
+      `the ${index === 0 ? 'first' : 'timestamp'} parameter must be a string that contains a timestamp; the provided value is of type '${value === null ? 'Null' : typeof value}'`,
+    );
   }
   const v = parseTimestamp(value);
-  if (!v) fail(site, `the value '${value}' provided for the timestamp is not valid. The timestamp must be in ISO 8601 format or another format the en-US culture accepts`);
+  if (!v)
+    fail(
+      site,
+      `the value '${value}' provided for the timestamp is not valid. The timestamp must be in ISO 8601 format or another format the en-US culture accepts`,
+    );
   return v;
 }
 
@@ -436,7 +497,11 @@ type FormatToken =
 
 const STANDARD = 'dDfFgGmMoOrRsStTuUyY';
 
-function expandStandard(site: CallSite | undefined, f: string, c: Culture): { pattern: string; utc: boolean; invariant: boolean } {
+function expandStandard(
+  site: CallSite | undefined,
+  f: string,
+  c: Culture,
+): { pattern: string; utc: boolean; invariant: boolean } {
   switch (f) {
     case 'd':
       return { pattern: c.shortDate, utc: false, invariant: false };
@@ -629,7 +694,13 @@ export function formatWith(v: DateTimeValue, f: CompiledFormat): string {
         break;
       case 'M':
         out +=
-          t.n === 1 ? String(x.m) : t.n === 2 ? pad(x.m, 2) : t.n === 3 ? c.monthAbbr[x.m - 1] : (f.genitive ? c.monthGenitive : c.monthNames)[x.m - 1];
+          t.n === 1
+            ? String(x.m)
+            : t.n === 2
+              ? pad(x.m, 2)
+              : t.n === 3
+                ? c.monthAbbr[x.m - 1]
+                : (f.genitive ? c.monthGenitive : c.monthNames)[x.m - 1];
         break;
       case 's':
         out += t.n === 1 ? String(x.s) : pad(x.s, 2);
@@ -654,7 +725,12 @@ export function formatWith(v: DateTimeValue, f: CompiledFormat): string {
  * Formats a timestamp with a .NET format string (default `o`) in a culture (default en-US).
  * Raises the runtime's error for an invalid format.
  */
-export function formatDateTimeValue(site: CallSite | undefined, v: DateTimeValue, format: string | undefined, culture: Culture = DEFAULT_CULTURE): string {
+export function formatDateTimeValue(
+  site: CallSite | undefined,
+  v: DateTimeValue,
+  format: string | undefined,
+  culture: Culture = DEFAULT_CULTURE,
+): string {
   if (format === undefined || format === 'o' || format === 'O') return formatRoundTrip(v);
   return formatWith(v, compileDateFormat(site, format, culture));
 }
@@ -754,7 +830,9 @@ export function parseExact(site: CallSite, text: string, format: string, culture
           mo = readNum(t.n, 2);
           if (mo < 0) return undefined;
         } else {
-          const m = matchName(s, i, t.n === 3 ? c.monthAbbr : f.genitive ? c.monthGenitive : c.monthNames) ?? matchName(s, i, c.monthNames);
+          const m =
+            matchName(s, i, t.n === 3 ? c.monthAbbr : f.genitive ? c.monthGenitive : c.monthNames) ??
+            matchName(s, i, c.monthNames);
           if (!m) return undefined;
           mo = m.index + 1;
           i += m.len;

@@ -35,8 +35,8 @@ export function lookupFunction(name: string): FunctionDef | undefined {
 }
 
 /** Every supported function name, including aliases, as documented (sorted). */
-export const SUPPORTED_FUNCTIONS: readonly string[] = FUNCTIONS.flatMap((d) => [d.name, ...(d.aliases ?? [])]).sort((a, b) =>
-  a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0,
+export const SUPPORTED_FUNCTIONS: readonly string[] = FUNCTIONS.flatMap((d) => [d.name, ...(d.aliases ?? [])]).sort(
+  (a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0),
 );
 
 export type { FunctionDef, CallSite } from './common.js';

@@ -26,7 +26,8 @@ function numArg(site: CallSite, args: unknown[], i: number): Num {
 /** Normalises an integer result: a number when safe, a bigint within int64, else an overflow error. */
 export function intResult(site: CallSite, v: bigint): number | bigint {
   if (v >= SAFE_MIN && v <= SAFE_MAX) return Number(v);
-  if (v < INT64_MIN || v > INT64_MAX) fail(site, 'the result is outside the 64-bit integer range', ExpressionErrorCode.Overflow);
+  if (v < INT64_MIN || v > INT64_MAX)
+    fail(site, 'the result is outside the 64-bit integer range', ExpressionErrorCode.Overflow);
   return v;
 }
 
@@ -126,7 +127,12 @@ function extreme(site: CallSite, args: unknown[], sign: 1 | -1): Num {
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
     if (typeof v !== 'number' && typeof v !== 'bigint' && !(v instanceof WdlDecimal)) {
-      return typeError(site, list === args ? i : 0, list === args ? 'an integer or a decimal number' : 'an array of numbers', v);
+      return typeError(
+        site,
+        list === args ? i : 0,
+        list === args ? 'an integer or a decimal number' : 'an array of numbers',
+        v,
+      );
     }
     if (best === undefined || compareNumeric(v, best) * sign > 0) best = v;
   }
@@ -134,13 +140,69 @@ function extreme(site: CallSite, args: unknown[], sign: 1 | -1): Num {
 }
 
 export const mathFunctions: FunctionDef[] = [
-  { name: 'add', group: 'math', min: 2, max: 2, pure: true, float: 'args', impl: (args, site) => arith(site, 'add', args) },
-  { name: 'sub', group: 'math', min: 2, max: 2, pure: true, float: 'args', impl: (args, site) => arith(site, 'sub', args) },
-  { name: 'mul', group: 'math', min: 2, max: 2, pure: true, float: 'args', impl: (args, site) => arith(site, 'mul', args) },
-  { name: 'div', group: 'math', min: 2, max: 2, pure: true, float: 'args', impl: (args, site) => arith(site, 'div', args) },
-  { name: 'mod', group: 'math', min: 2, max: 2, pure: true, float: 'args', impl: (args, site) => arith(site, 'mod', args) },
-  { name: 'min', group: 'math', min: 1, max: Infinity, pure: true, float: 'args', impl: (args, site) => extreme(site, args, -1) },
-  { name: 'max', group: 'math', min: 1, max: Infinity, pure: true, float: 'args', impl: (args, site) => extreme(site, args, 1) },
+  {
+    name: 'add',
+    group: 'math',
+    min: 2,
+    max: 2,
+    pure: true,
+    float: 'args',
+    impl: (args, site) => arith(site, 'add', args),
+  },
+  {
+    name: 'sub',
+    group: 'math',
+    min: 2,
+    max: 2,
+    pure: true,
+    float: 'args',
+    impl: (args, site) => arith(site, 'sub', args),
+  },
+  {
+    name: 'mul',
+    group: 'math',
+    min: 2,
+    max: 2,
+    pure: true,
+    float: 'args',
+    impl: (args, site) => arith(site, 'mul', args),
+  },
+  {
+    name: 'div',
+    group: 'math',
+    min: 2,
+    max: 2,
+    pure: true,
+    float: 'args',
+    impl: (args, site) => arith(site, 'div', args),
+  },
+  {
+    name: 'mod',
+    group: 'math',
+    min: 2,
+    max: 2,
+    pure: true,
+    float: 'args',
+    impl: (args, site) => arith(site, 'mod', args),
+  },
+  {
+    name: 'min',
+    group: 'math',
+    min: 1,
+    max: Infinity,
+    pure: true,
+    float: 'args',
+    impl: (args, site) => extreme(site, args, -1),
+  },
+  {
+    name: 'max',
+    group: 'math',
+    min: 1,
+    max: Infinity,
+    pure: true,
+    float: 'args',
+    impl: (args, site) => extreme(site, args, 1),
+  },
   {
     name: 'rand',
     group: 'math',
@@ -167,7 +229,8 @@ export const mathFunctions: FunctionDef[] = [
       const count = argInt(site, args, 1);
       if (count < 0) fail(site, `the count ${count} must not be negative`);
       if (count > 100_000) fail(site, `the count ${count} must not exceed 100000`);
-      if (start + count > 2_147_483_647) fail(site, 'the sum of the start index and the count must not exceed 2147483647');
+      if (start + count > 2_147_483_647)
+        fail(site, 'the sum of the start index and the count must not exceed 2147483647');
       const out = new Array<number>(count);
       for (let i = 0; i < count; i++) out[i] = start + i;
       return out;

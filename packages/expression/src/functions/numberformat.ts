@@ -21,7 +21,8 @@ interface Exact {
 
 function exactOf(v: number | bigint | WdlDecimal): Exact {
   if (typeof v === 'bigint') return { neg: v < 0n, mant: v < 0n ? -v : v, scale: 0 };
-  if (v instanceof WdlDecimal) return { neg: v.mantissa < 0n, mant: v.mantissa < 0n ? -v.mantissa : v.mantissa, scale: v.scale };
+  if (v instanceof WdlDecimal)
+    return { neg: v.mantissa < 0n, mant: v.mantissa < 0n ? -v.mantissa : v.mantissa, scale: v.scale };
   const neg = v < 0 || Object.is(v, -0);
   const a = Math.abs(v);
   if (Number.isInteger(a)) return { neg, mant: BigInt(a), scale: 0 };
@@ -106,7 +107,14 @@ function exponentText(exp: number, letter: string, minDigits: number, alwaysSign
   return letter + sign + String(Math.abs(exp)).padStart(minDigits, '0');
 }
 
-function formatStandard(site: CallSite, v: number | bigint | WdlDecimal, letter: string, precisionText: string, c: Culture, isFloat: boolean): string {
+function formatStandard(
+  site: CallSite,
+  v: number | bigint | WdlDecimal,
+  letter: string,
+  precisionText: string,
+  c: Culture,
+  isFloat: boolean,
+): string {
   const p = precisionText === '' ? undefined : Number(precisionText);
   const x = exactOf(v);
   const upper = letter === letter.toUpperCase();
@@ -120,7 +128,11 @@ function formatStandard(site: CallSite, v: number | bigint | WdlDecimal, letter:
       }
       const base = new Intl.NumberFormat(c.intl, { style: 'currency', currency: c.currency }).resolvedOptions();
       const digits = p ?? base.maximumFractionDigits ?? 2;
-      return intlFormat(c.intl, { style: 'currency', currency: c.currency, minimumFractionDigits: digits, maximumFractionDigits: digits }, roundTo(x, digits));
+      return intlFormat(
+        c.intl,
+        { style: 'currency', currency: c.currency, minimumFractionDigits: digits, maximumFractionDigits: digits },
+        roundTo(x, digits),
+      );
     }
     case 'D': {
       if (!isIntegral(v, isFloat)) fail(site, `the format '${letter}${precisionText}' is only valid for integers`);
@@ -145,7 +157,11 @@ function formatStandard(site: CallSite, v: number | bigint | WdlDecimal, letter:
       const digits = p ?? 2;
       const hundred: Exact = { neg: x.neg, mant: x.mant * 100n, scale: x.scale };
       const r = roundTo(hundred, digits);
-      return intlFormat(c.intl, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }, { neg: r.neg, mant: r.mant, scale: r.scale + 2 });
+      return intlFormat(
+        c.intl,
+        { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits },
+        { neg: r.neg, mant: r.mant, scale: r.scale + 2 },
+      );
     }
     case 'G':
     case 'R': {
@@ -153,13 +169,19 @@ function formatStandard(site: CallSite, v: number | bigint | WdlDecimal, letter:
         if (typeof v === 'bigint') return (v < 0n ? minus : '') + x.mant.toString();
         if (v instanceof WdlDecimal) return v.toString().replace('.', c.decimal).replace('-', minus);
         const t = Number.isSafeInteger(v) ? String(v) : formatDouble(v);
-        return t.replace('.', c.decimal).replace('-', minus).replace('E', upper ? 'E' : 'e');
+        return t
+          .replace('.', c.decimal)
+          .replace('-', minus)
+          .replace('E', upper ? 'E' : 'e');
       }
       const { d, exp } = significant(x, p);
       const trimmed = d.replace(/0+$/, '') || '0';
       let body: string;
       if (exp >= p || exp < -5) {
-        body = trimmed.slice(0, 1) + (trimmed.length > 1 ? c.decimal + trimmed.slice(1) : '') + exponentText(exp, upper ? 'E' : 'e', 2, true);
+        body =
+          trimmed.slice(0, 1) +
+          (trimmed.length > 1 ? c.decimal + trimmed.slice(1) : '') +
+          exponentText(exp, upper ? 'E' : 'e', 2, true);
       } else if (exp >= 0) {
         const intPart = trimmed.slice(0, exp + 1).padEnd(exp + 1, '0');
         const fracPart = trimmed.slice(exp + 1);
@@ -215,7 +237,8 @@ function splitSections(format: string): Section[] {
 
 function literalOf(tok: string): string {
   if (tok.startsWith('\\')) return tok.slice(1);
-  if (tok.startsWith("'") || tok.startsWith('"')) return tok.slice(1, tok.endsWith(tok[0] as string) && tok.length > 1 ? -1 : undefined);
+  if (tok.startsWith("'") || tok.startsWith('"'))
+    return tok.slice(1, tok.endsWith(tok[0] as string) && tok.length > 1 ? -1 : undefined);
   return tok;
 }
 
@@ -230,7 +253,11 @@ function formatCustomSection(x: Exact, sec: Section, c: Culture, withSign: boole
     const t = toks[i] as string;
     if (t === '0' || t === '#') continue;
     if (t === '.' && pointIdx < 0 && expIdx < 0) pointIdx = i;
-    else if ((t === 'E' || t === 'e') && expIdx < 0 && (toks[i + 1] === '0' || ((toks[i + 1] === '+' || toks[i + 1] === '-') && toks[i + 2] === '0'))) {
+    else if (
+      (t === 'E' || t === 'e') &&
+      expIdx < 0 &&
+      (toks[i + 1] === '0' || ((toks[i + 1] === '+' || toks[i + 1] === '-') && toks[i + 2] === '0'))
+    ) {
       expIdx = i;
     } else if (t === '%') percent++;
     else if (t === '‰') permille++;
@@ -280,7 +307,10 @@ function formatCustomSection(x: Exact, sec: Section, c: Culture, withSign: boole
       exp = sd.exp - (intDigits - 1);
       v = { neg: v.neg, mant: BigInt(sd.d), scale: sd.d.length - 1 - sd.exp + exp };
     }
-    expText = (toks[expIdx] as string) + (exp < 0 ? '-' : alwaysSign ? '+' : '') + String(Math.abs(exp)).padStart(expDigits, '0');
+    expText =
+      (toks[expIdx] as string) +
+      (exp < 0 ? '-' : alwaysSign ? '+' : '') +
+      String(Math.abs(exp)).padStart(expDigits, '0');
   }
   const r = roundTo(v, fracPh.length);
   let { int, frac } = split(r);
@@ -296,7 +326,9 @@ function formatCustomSection(x: Exact, sec: Section, c: Culture, withSign: boole
   const phPositions = intToks.map((t, i) => (t === '0' || t === '#' ? i : -1)).filter((i) => i >= 0);
   const hasLiteralInside =
     phPositions.length > 0 &&
-    intToks.slice(phPositions[0], (phPositions[phPositions.length - 1] as number) + 1).some((t) => t !== '0' && t !== '#' && t !== ',');
+    intToks
+      .slice(phPositions[0], (phPositions[phPositions.length - 1] as number) + 1)
+      .some((t) => t !== '0' && t !== '#' && t !== ',');
   let out = '';
   if (!hasLiteralInside) {
     const digits = grouping ? group(int, c.group) : int;
@@ -365,13 +397,21 @@ function formatCustom(v: number | bigint | WdlDecimal, format: string, c: Cultur
   const x = exactOf(v);
   const isZeroValue = x.mant === 0n;
   if (sections.length === 1) return formatCustomSection(x, sections[0] as Section, c, true);
-  if (isZeroValue && sections.length >= 3 && (sections[2] as Section).chars.length > 0) return formatCustomSection({ ...x, neg: false }, sections[2] as Section, c, false);
-  if (x.neg && (sections[1] as Section).chars.length > 0) return formatCustomSection({ ...x, neg: false }, sections[1] as Section, c, false);
+  if (isZeroValue && sections.length >= 3 && (sections[2] as Section).chars.length > 0)
+    return formatCustomSection({ ...x, neg: false }, sections[2] as Section, c, false);
+  if (x.neg && (sections[1] as Section).chars.length > 0)
+    return formatCustomSection({ ...x, neg: false }, sections[1] as Section, c, false);
   return formatCustomSection({ ...x, neg: x.neg }, sections[0] as Section, c, true);
 }
 
 /** Formats a number with a .NET numeric format string in a culture. */
-export function formatNumberValue(site: CallSite, v: number | bigint | WdlDecimal, format: string, c: Culture, isFloat: boolean): string {
+export function formatNumberValue(
+  site: CallSite,
+  v: number | bigint | WdlDecimal,
+  format: string,
+  c: Culture,
+  isFloat: boolean,
+): string {
   if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '∞' : '-∞';
   const m = /^([A-Za-z])(\d{0,2})$/.exec(format);
   if (m) return formatStandard(site, v, m[1] as string, m[2] as string, c, isFloat);

@@ -178,12 +178,16 @@ export const stringFunctions: FunctionDef[] = [
       const text = argString(site, args, 0);
       const start = argInt(site, args, 1);
       if (start < 0) fail(site, `the start index ${start} must be zero or greater`);
-      if (start > text.length) fail(site, `the start index ${start} must be less than or equal to the length of the string (${text.length})`);
+      if (start > text.length)
+        fail(site, `the start index ${start} must be less than or equal to the length of the string (${text.length})`);
       if (args.length < 3 || args[2] === null) return text.slice(start);
       const len = argInt(site, args, 2);
       if (len < 0) fail(site, `the length ${len} must be zero or greater`);
       if (start + len > text.length) {
-        fail(site, `the sum of the start index (${start}) and the length (${len}) must be less than or equal to the length of the string (${text.length})`);
+        fail(
+          site,
+          `the sum of the start index (${start}) and the length (${len}) must be less than or equal to the length of the string (${text.length})`,
+        );
       }
       return text.slice(start, start + len);
     },
@@ -219,8 +223,22 @@ export const stringFunctions: FunctionDef[] = [
       return text.split(delim);
     },
   },
-  { name: 'toLower', group: 'string', min: 1, max: 1, pure: true, impl: (args, site) => argString(site, args, 0).toLowerCase() },
-  { name: 'toUpper', group: 'string', min: 1, max: 1, pure: true, impl: (args, site) => argString(site, args, 0).toUpperCase() },
+  {
+    name: 'toLower',
+    group: 'string',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => argString(site, args, 0).toLowerCase(),
+  },
+  {
+    name: 'toUpper',
+    group: 'string',
+    min: 1,
+    max: 1,
+    pure: true,
+    impl: (args, site) => argString(site, args, 0).toUpperCase(),
+  },
   { name: 'trim', group: 'string', min: 1, max: 1, pure: true, impl: (args, site) => argString(site, args, 0).trim() },
   {
     name: 'guid',
@@ -257,10 +275,13 @@ export const stringFunctions: FunctionDef[] = [
     pure: true,
     impl: (args, site) => {
       const s = argString(site, args, 0);
-      return /^\s*[+-]?\d+\s*$/.test(s) && (() => {
-        const b = BigInt(s.trim());
-        return b >= -9223372036854775808n && b <= 9223372036854775807n;
-      })();
+      return (
+        /^\s*[+-]?\d+\s*$/.test(s) &&
+        (() => {
+          const b = BigInt(s.trim());
+          return b >= -9223372036854775808n && b <= 9223372036854775807n;
+        })()
+      );
     },
   },
   {

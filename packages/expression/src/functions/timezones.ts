@@ -162,7 +162,14 @@ const resolved = new Map<string, string | null>();
 
 /** True for zones with a constant zero offset (no Intl round trip needed). */
 function isUtcZone(zone: string): boolean {
-  return zone === 'Etc/UTC' || zone === 'UTC' || zone === 'Etc/GMT' || zone === 'GMT' || zone === 'Etc/Universal' || zone === 'Etc/Zulu';
+  return (
+    zone === 'Etc/UTC' ||
+    zone === 'UTC' ||
+    zone === 'Etc/GMT' ||
+    zone === 'GMT' ||
+    zone === 'Etc/Universal' ||
+    zone === 'Etc/Zulu'
+  );
 }
 
 /**
@@ -182,7 +189,11 @@ export function resolveZone(site: CallSite, name: string): string {
     if (resolved.size > 1000) resolved.clear();
     resolved.set(name, hit);
   }
-  if (hit === null) return fail(site, `the time zone '${name}' is not valid; use a Windows time zone id such as 'Pacific Standard Time' or an IANA name`);
+  if (hit === null)
+    return fail(
+      site,
+      `the time zone '${name}' is not valid; use a Windows time zone id such as 'Pacific Standard Time' or an IANA name`,
+    );
   return hit;
 }
 

@@ -50,11 +50,15 @@ function formValues(site: CallSite, body: unknown, key: string): unknown[] {
   if (isObject(body)) {
     const formdata = body['$formdata'];
     if (Array.isArray(formdata)) {
-      return formdata.filter((e) => isObject(e) && e['key'] === key).map((e) => (e as Record<string, unknown>)['value'] ?? null);
+      return formdata
+        .filter((e) => isObject(e) && e['key'] === key)
+        .map((e) => (e as Record<string, unknown>)['value'] ?? null);
     }
     const multipart = body['$multipart'];
     if (Array.isArray(multipart)) {
-      return multipart.filter((p) => isObject(p) && dispositionName(p['headers']) === key).map((p) => text((p as Record<string, unknown>)['body']));
+      return multipart
+        .filter((p) => isObject(p) && dispositionName(p['headers']) === key)
+        .map((p) => text((p as Record<string, unknown>)['body']));
     }
     if (isContentEnvelope(body) && /x-www-form-urlencoded/i.test(String(body['$content-type'] ?? ''))) {
       return new URLSearchParams(bytesToText(base64ToBytes(body.$content))).getAll(key);
@@ -66,7 +70,11 @@ function formValues(site: CallSite, body: unknown, key: string): unknown[] {
 
 function singleFormValue(site: CallSite, body: unknown, key: string): unknown {
   const values = formValues(site, body, key);
-  if (values.length > 1) fail(site, `the form data has ${values.length} values for the key '${key}'; use formDataMultiValues to get all of them`);
+  if (values.length > 1)
+    fail(
+      site,
+      `the form data has ${values.length} values for the key '${key}'; use formDataMultiValues to get all of them`,
+    );
   return values.length === 0 ? null : values[0];
 }
 
@@ -89,9 +97,20 @@ export const workflowFunctions: FunctionDef[] = [
     group: 'workflow',
     min: 0,
     max: 0,
-    impl: (_args, site, ctx) => withDefault(ctx.currentAction(), site, 'the current action (action() is available in trackedProperties, webhook unsubscribe and Until conditions)'),
+    impl: (_args, site, ctx) =>
+      withDefault(
+        ctx.currentAction(),
+        site,
+        'the current action (action() is available in trackedProperties, webhook unsubscribe and Until conditions)',
+      ),
   },
-  { name: 'actions', group: 'workflow', min: 1, max: 1, impl: (args, site, ctx) => record(site, ctx, argString(site, args, 0)) },
+  {
+    name: 'actions',
+    group: 'workflow',
+    min: 1,
+    max: 1,
+    impl: (args, site, ctx) => record(site, ctx, argString(site, args, 0)),
+  },
   {
     name: 'body',
     aliases: ['actionBody'],
@@ -108,52 +127,96 @@ export const workflowFunctions: FunctionDef[] = [
     max: 1,
     impl: (args, site, ctx) => field(record(site, ctx, argString(site, args, 0)), 'outputs'),
   },
-  { name: 'trigger', aliases: ['triggers'], group: 'workflow', min: 0, max: 0, impl: (_args, site, ctx) => triggerRecord(site, ctx) },
-  { name: 'triggerOutputs', group: 'workflow', min: 0, max: 0, impl: (_args, site, ctx) => field(triggerRecord(site, ctx), 'outputs') },
-  { name: 'triggerBody', group: 'workflow', min: 0, max: 0, impl: (_args, site, ctx) => field(field(triggerRecord(site, ctx), 'outputs'), 'body') },
+  {
+    name: 'trigger',
+    aliases: ['triggers'],
+    group: 'workflow',
+    min: 0,
+    max: 0,
+    impl: (_args, site, ctx) => triggerRecord(site, ctx),
+  },
+  {
+    name: 'triggerOutputs',
+    group: 'workflow',
+    min: 0,
+    max: 0,
+    impl: (_args, site, ctx) => field(triggerRecord(site, ctx), 'outputs'),
+  },
+  {
+    name: 'triggerBody',
+    group: 'workflow',
+    min: 0,
+    max: 0,
+    impl: (_args, site, ctx) => field(field(triggerRecord(site, ctx), 'outputs'), 'body'),
+  },
   {
     name: 'formDataValue',
     group: 'workflow',
     min: 2,
     max: 2,
-    impl: (args, site, ctx) => singleFormValue(site, field(field(record(site, ctx, argString(site, args, 0)), 'outputs'), 'body'), argString(site, args, 1)),
+    impl: (args, site, ctx) =>
+      singleFormValue(
+        site,
+        field(field(record(site, ctx, argString(site, args, 0)), 'outputs'), 'body'),
+        argString(site, args, 1),
+      ),
   },
   {
     name: 'formDataMultiValues',
     group: 'workflow',
     min: 2,
     max: 2,
-    impl: (args, site, ctx) => formValues(site, field(field(record(site, ctx, argString(site, args, 0)), 'outputs'), 'body'), argString(site, args, 1)),
+    impl: (args, site, ctx) =>
+      formValues(
+        site,
+        field(field(record(site, ctx, argString(site, args, 0)), 'outputs'), 'body'),
+        argString(site, args, 1),
+      ),
   },
   {
     name: 'triggerFormDataValue',
     group: 'workflow',
     min: 1,
     max: 1,
-    impl: (args, site, ctx) => singleFormValue(site, field(field(triggerRecord(site, ctx), 'outputs'), 'body'), argString(site, args, 0)),
+    impl: (args, site, ctx) =>
+      singleFormValue(site, field(field(triggerRecord(site, ctx), 'outputs'), 'body'), argString(site, args, 0)),
   },
   {
     name: 'triggerFormDataMultiValues',
     group: 'workflow',
     min: 1,
     max: 1,
-    impl: (args, site, ctx) => formValues(site, field(field(triggerRecord(site, ctx), 'outputs'), 'body'), argString(site, args, 0)),
+    impl: (args, site, ctx) =>
+      formValues(site, field(field(triggerRecord(site, ctx), 'outputs'), 'body'), argString(site, args, 0)),
   },
   {
     name: 'multipartBody',
     group: 'workflow',
     min: 2,
     max: 2,
-    impl: (args, site, ctx) => multipartPart(site, field(field(record(site, ctx, argString(site, args, 0)), 'outputs'), 'body'), argInt(site, args, 1)),
+    impl: (args, site, ctx) =>
+      multipartPart(
+        site,
+        field(field(record(site, ctx, argString(site, args, 0)), 'outputs'), 'body'),
+        argInt(site, args, 1),
+      ),
   },
   {
     name: 'triggerMultipartBody',
     group: 'workflow',
     min: 1,
     max: 1,
-    impl: (args, site, ctx) => multipartPart(site, field(field(triggerRecord(site, ctx), 'outputs'), 'body'), argInt(site, args, 0)),
+    impl: (args, site, ctx) =>
+      multipartPart(site, field(field(triggerRecord(site, ctx), 'outputs'), 'body'), argInt(site, args, 0)),
   },
-  { name: 'item', group: 'workflow', min: 0, max: 0, impl: (_args, site, ctx) => withDefault(ctx.item(), site, 'the current item (item() is only available inside a loop or an array action)') },
+  {
+    name: 'item',
+    group: 'workflow',
+    min: 0,
+    max: 0,
+    impl: (_args, site, ctx) =>
+      withDefault(ctx.item(), site, 'the current item (item() is only available inside a loop or an array action)'),
+  },
   {
     name: 'items',
     group: 'workflow',
@@ -174,7 +237,13 @@ export const workflowFunctions: FunctionDef[] = [
       return withDefault(ctx.iterationIndex(name), site, 'the iteration index of the Until loop', name);
     },
   },
-  { name: 'listCallbackUrl', group: 'workflow', min: 0, max: 0, impl: (_args, site, ctx) => withDefault(ctx.callbackUrl(), site, 'a callback URL') },
+  {
+    name: 'listCallbackUrl',
+    group: 'workflow',
+    min: 0,
+    max: 0,
+    impl: (_args, site, ctx) => withDefault(ctx.callbackUrl(), site, 'a callback URL'),
+  },
   {
     name: 'parameters',
     group: 'workflow',
@@ -205,5 +274,11 @@ export const workflowFunctions: FunctionDef[] = [
       return withDefault(ctx.variable(name), site, 'the variable', name);
     },
   },
-  { name: 'workflow', group: 'workflow', min: 0, max: 0, impl: (_args, site, ctx) => withDefault(ctx.workflow(), site, 'the workflow details') },
+  {
+    name: 'workflow',
+    group: 'workflow',
+    min: 0,
+    max: 0,
+    impl: (_args, site, ctx) => withDefault(ctx.workflow(), site, 'the workflow details'),
+  },
 ];

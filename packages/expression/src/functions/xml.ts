@@ -10,7 +10,17 @@ import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import xpathLib from 'xpath';
 import type { CallSite } from './common.js';
 import { fail, typeError } from './common.js';
-import { base64ToBytes, bytesToBase64, bytesToText, isContentEnvelope, isObject, numberText, textToBytes, type JsonObject, setKey } from '../values.js';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  bytesToText,
+  isContentEnvelope,
+  isObject,
+  numberText,
+  textToBytes,
+  type JsonObject,
+  setKey,
+} from '../values.js';
 import { WdlDecimal } from '../decimal.js';
 
 /** Content type of XML values. */
@@ -75,8 +85,10 @@ function escapeAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 }
 
-const NAME_START = /[A-Za-z_:\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]/;
-const NAME_CHAR = /[A-Za-z_:\-.0-9\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C-\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]/;
+const NAME_START =
+  /[A-Za-z_:\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]/;
+const NAME_CHAR =
+  /[A-Za-z_:\-.0-9\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C-\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD]/;
 
 /** XmlConvert.EncodeName: characters not allowed in XML names become `_xHHHH_`. */
 export function encodeXmlName(name: string): string {
@@ -115,7 +127,8 @@ function writeElement(site: CallSite, name: string, value: unknown, out: string[
   for (const k of Object.keys(value)) {
     const v = value[k];
     if (k.startsWith('@')) attrs += ` ${encodeXmlName(k.slice(1))}="${escapeAttr(v === null ? '' : scalarText(v))}"`;
-    else if (k === '#text') children.push(escapeText(Array.isArray(v) ? v.map(scalarText).join('') : v === null ? '' : scalarText(v)));
+    else if (k === '#text')
+      children.push(escapeText(Array.isArray(v) ? v.map(scalarText).join('') : v === null ? '' : scalarText(v)));
     else if (k === '#cdata-section') children.push(`<![CDATA[${scalarText(v)}]]>`);
     else if (k === '#comment') children.push(`<!--${scalarText(v)}-->`);
     else if (k.startsWith('$') || k.startsWith('?')) continue;
@@ -132,12 +145,14 @@ export function jsonToXml(site: CallSite, obj: JsonObject): string {
   }
   const rootName = keys[0] as string;
   const rootValue = obj[rootName];
-  if (Array.isArray(rootValue)) fail(site, 'the root property of the JSON object must not be an array to be converted to XML');
+  if (Array.isArray(rootValue))
+    fail(site, 'the root property of the JSON object must not be an array to be converted to XML');
   const out: string[] = [];
   const decl = obj['?xml'];
   if (isObject(decl)) {
     let d = '<?xml';
-    for (const a of ['@version', '@encoding', '@standalone']) if (decl[a] !== undefined && decl[a] !== null) d += ` ${a.slice(1)}="${escapeAttr(scalarText(decl[a]))}"`;
+    for (const a of ['@version', '@encoding', '@standalone'])
+      if (decl[a] !== undefined && decl[a] !== null) d += ` ${a.slice(1)}="${escapeAttr(scalarText(decl[a]))}"`;
     out.push(d + '?>');
   }
   writeElement(site, rootName, rootValue, out);
@@ -239,7 +254,10 @@ export function evaluateXPath(site: CallSite, xmlText: string, expr: string): un
   }
   if (Array.isArray(result)) {
     return result.map((n: XNode) => {
-      if (n.nodeType === 1 || n.nodeType === 9) return xmlEnvelope(serializer.serializeToString(n as unknown as Parameters<XMLSerializer['serializeToString']>[0]));
+      if (n.nodeType === 1 || n.nodeType === 9)
+        return xmlEnvelope(
+          serializer.serializeToString(n as unknown as Parameters<XMLSerializer['serializeToString']>[0]),
+        );
       return n.nodeValue ?? '';
     });
   }
