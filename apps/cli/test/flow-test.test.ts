@@ -47,6 +47,7 @@ describe('patchbay flow test', () => {
     expect(s.status).toBe('Succeeded');
     expect(s.response).toEqual({ statusCode: 200, headers: {}, body: { output: '4711' } });
     expect(s.actions.Filter_array).toEqual({ status: 'Succeeded' });
+    expect(s.outputs).toEqual({});
   });
   it('a run that ends Failed: exit 5, failed actions with their errors', async () => {
     const r = await run(

@@ -51,6 +51,7 @@ export interface RunRecord {
 
 function duration(start?: string, end?: string): number | undefined {
   if (!start || !end) return undefined;
+  if (start === end) return 0;
   return Date.parse(end) - Date.parse(start);
 }
 
@@ -119,7 +120,8 @@ export interface RunSummary {
   status: RunStatus;
   error?: RunError;
   response?: { statusCode: number; headers: Record<string, string>; body: unknown };
-  outputs?: Record<string, unknown>;
+  /** Definition outputs (`{}` when the definition has none). */
+  outputs: Record<string, unknown>;
   /** Action name → status and error of its latest execution (redacted). */
   actions: Record<string, { status: ActionStatus; error?: RunError; repetitions?: number }>;
 }
@@ -136,10 +138,9 @@ export function summarizeRun(state: RunState, record?: RunRecord): RunSummary {
     if ((counts[a.name] ?? 0) > 1) entry.repetitions = counts[a.name];
     actions[a.name] = entry;
   }
-  const out: RunSummary = { runId: rec.runId, status: rec.status, actions };
+  const out: RunSummary = { runId: rec.runId, status: rec.status, outputs: rec.outputs ?? {}, actions };
   if (rec.error) out.error = rec.error;
   if (rec.response)
     out.response = { statusCode: rec.response.statusCode, headers: rec.response.headers, body: rec.response.body };
-  if (rec.outputs) out.outputs = rec.outputs;
   return out;
 }

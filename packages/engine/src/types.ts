@@ -207,6 +207,9 @@ export interface CancelRequestedEvent {
 /** Every event the engine accepts. A run's event log is the list of these, `runStarted` first. */
 export type RunEvent = RunStartedEvent | ActionCompletedEvent | TimerElapsedEvent | CancelRequestedEvent;
 
+/** A run's event log, `runStarted` first: `replay(plan, log)` rebuilds the run state. */
+export type RunEventLog = RunEvent[];
+
 /** Which executor carries out an `executeAction` command. */
 export type OperationKind = 'http' | 'connector' | 'workflow';
 
