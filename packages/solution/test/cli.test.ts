@@ -9,7 +9,9 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { main, memoryIO } from '@patchbay/cli';
+import { Command } from 'commander';
+import { CliContext, main, memoryIO } from '@patchbay/cli';
+import { solutionCommand } from '../../../apps/cli/src/commands/solution.js';
 import { describeSolution, readSolution } from '@patchbay/solution';
 import { corpusPath, tempDir } from './helpers.js';
 
@@ -218,6 +220,24 @@ describe('patchbay solution unpack and pack', () => {
     expect(r.stderr).toMatch(/error ZIP_INVALID: .*cut\.zip/);
     expect(existsSync(join(dir, 'out'))).toBe(false);
     expect(await readdir(dir)).toEqual(['in']);
+  });
+});
+
+describe('the solution group', () => {
+  it('is created once, so later modules can add sub-commands to it', () => {
+    const program = new Command('patchbay');
+    const ctx = new CliContext(memoryIO());
+    const group = solutionCommand(program, ctx);
+    expect(solutionCommand(program, ctx)).toBe(group);
+    expect(group.commands.map((c) => c.name())).toEqual([
+      'unpack',
+      'pack',
+      'create-settings',
+      'check-settings',
+      'analyze',
+    ]);
+    group.command('plan');
+    expect(program.commands.filter((c) => c.name() === 'solution')).toHaveLength(1);
   });
 });
 

@@ -330,6 +330,15 @@ describe('layouts', () => {
   });
 });
 
+describe('zip output', () => {
+  it('is deterministic: the same package gives the same bytes', async () => {
+    const pkg = await readSolution(corpusPath('solutions/unpacked/term-buddy'));
+    const a = await writeSolutionZip(pkg);
+    const b = await writeSolutionZip(await readSolution(corpusPath('solutions/unpacked/term-buddy')));
+    expect(a.equals(b)).toBe(true);
+  });
+});
+
 describe('edits', () => {
   it('writes changed fields and new components, keeps the rest as found', async () => {
     const pkg = await readSolution(corpusPath('solutions/zip/incident-reporting.zip'));
