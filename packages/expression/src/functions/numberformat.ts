@@ -80,10 +80,21 @@ function isIntegral(v: number | bigint | WdlDecimal, isFloat: boolean): boolean 
   return Number.isInteger(v) && !isFloat;
 }
 
+/**
+ * Currency symbols that differ between ICU (Node) and the documented runtime results:
+ * `formatNumber(17.35, 'C2', 'is-IS')` is documented as `17,35 kr` (ICU writes `kr.`).
+ */
+const CURRENCY_SYMBOL_OVERRIDES: Record<string, string> = { 'is-IS': 'kr' };
+
 function intlFormat(locale: string, options: Intl.NumberFormatOptions, x: Exact | number): string {
   const nf = new Intl.NumberFormat(locale, options);
   const value = typeof x === 'number' ? x : exactText(x);
-  return (nf.format as (v: string | number) => string)(value);
+  const parts = (nf.formatToParts as (v: string | number) => Intl.NumberFormatPart[])(value);
+  const symbol = CURRENCY_SYMBOL_OVERRIDES[locale];
+  // ICU writes no-break spaces where the documented .NET results show plain spaces
+  return parts
+    .map((p) => (p.type === 'currency' && symbol ? symbol : p.value.replace(/[\u00a0\u202f]/g, ' ')))
+    .join('');
 }
 
 /** Significant-digit rounding: returns digits (no leading zeros) and the decimal exponent of the first digit. */
