@@ -42,11 +42,7 @@ function readEntry(key: string, value: unknown, file: string, path: string): Flo
   const legacySource = str(value['source']);
   const legacyId = str(value['id']);
   const apiName = str(api?.['name']) ?? str(value['apiName']) ?? (legacyId ? legacyId.split('/').pop() : undefined);
-  const entry: FlowConnectionEntry = {
-    key,
-    embedded: !logicalName,
-    usedBy: [],
-  };
+  const entry: FlowConnectionEntry = { key } as FlowConnectionEntry;
   if (logicalName) entry.logicalName = logicalName;
   const runtimeSource = str(value['runtimeSource']) ?? legacySource?.toLowerCase();
   if (runtimeSource) entry.runtimeSource = runtimeSource;
@@ -55,6 +51,8 @@ function readEntry(key: string, value: unknown, file: string, path: string): Flo
   if (apiLogicalName) entry.apiLogicalName = apiLogicalName;
   const connectionName = str(connection?.['name']) ?? str(value['connectionName']);
   if (connectionName) entry.connectionName = connectionName;
+  entry.embedded = !logicalName;
+  entry.usedBy = [];
   return entry;
 }
 

@@ -180,6 +180,16 @@ export function parseSolutionFiles(files: SolutionFiles, options: ParseSolutionO
   const custLabel = label(customizationsFile.path);
   const custDoc = parseXmlDocument(custDecoded.text, custLabel, limits);
   const custRoot = custDoc.root;
+  if (custRoot.name !== 'ImportExportXml') {
+    throw fileError(
+      'SOLUTION_FIELD_INVALID',
+      custLabel,
+      `root element is <${custRoot.name}>, expected <ImportExportXml>`,
+      {
+        field: 'ImportExportXml',
+      },
+    );
+  }
 
   let contentTypesXml: Buffer | undefined;
   if (layout === 'zip') {
