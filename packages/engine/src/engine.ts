@@ -239,6 +239,31 @@ function htmlEscape(s: string): string {
     .replace(/'/g, '&#39;');
 }
 
+/**
+ * Values kept in the run state must survive JSON: 64-bit integers that the expression language
+ * returns as `bigint` (e.g. `ticks()`) become numbers (exact up to 2^53). Copies only what changes.
+ */
+export function jsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      const y = typeof x === 'bigint' || (typeof x === 'object' && x !== null) ? jsonSafe(x) : x;
+      if (y !== x) (out ??= v.slice())[i] = y;
+    }
+    return out ?? v;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    const y = typeof x === 'bigint' || (typeof x === 'object' && x !== null) ? jsonSafe(x) : x;
+    if (y !== x) (out ??= { ...(v as Record<string, unknown>) })[k] = y;
+  }
+  return out ?? v;
+}
+
 /** Inputs that read secure data are secure, and so are the outputs computed from them. */
 function markSecure(rec: ActionRecord): void {
   const s = (rec.secure ??= {});
@@ -384,7 +409,7 @@ class Driver {
     if (a?.trackedProperties && status !== 'Skipped') {
       try {
         const tp = a.trackedProperties.evaluate(this.ctx.at(rec.frame, rec));
-        if (isObject(tp)) rec.trackedProperties = tp;
+        if (isObject(tp)) rec.trackedProperties = jsonSafe(tp) as Record<string, unknown>;
       } catch {
         // tracked properties never fail an action
       }
@@ -406,7 +431,7 @@ class Driver {
     const rec = this.state.records[idx]!;
     const ctx = this.ctx.at(rec.frame, rec);
     try {
-      return value.evaluate(ctx);
+      return jsonSafe(value.evaluate(ctx));
     } catch (e) {
       throw new TemplateError(
         'InvalidTemplate',
@@ -965,7 +990,7 @@ class Driver {
       const outputs: Record<string, unknown> = {};
       for (const o of this.plan.outputs) {
         try {
-          outputs[o.name] = o.value.evaluate(this.ctx.at(0, undefined));
+          outputs[o.name] = jsonSafe(o.value.evaluate(this.ctx.at(0, undefined)));
         } catch (e) {
           outputs[o.name] = null;
           void e;
@@ -1032,7 +1057,7 @@ class Driver {
         ctx.hasItem = true;
         ctx.itemValue = item;
         const v = a.perItem!.evaluate(ctx);
-        if (a.kind === 'select') out.push(v);
+        if (a.kind === 'select') out.push(jsonSafe(v));
         else {
           if (typeof v !== 'boolean')
             throw new Error(

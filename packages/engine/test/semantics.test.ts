@@ -1063,3 +1063,17 @@ describe('environment variables as definition parameters', () => {
     for (const [name, value] of Object.entries(expected)) expect(run.action(name)!.outputs).toEqual(value);
   });
 });
+
+describe('run state stays JSON', () => {
+  it('64-bit integers from ticks() are stored as numbers', () => {
+    const run = new TestRun(
+      def({
+        T: compose({ t: "@ticks('2024-01-01T00:00:00Z')", list: ["@ticks('0001-01-01T00:00:00Z')"] }),
+        V: compose("@ticks('2024-01-01T00:00:00Z')"),
+      }),
+    );
+    expect(() => JSON.stringify(run.state)).not.toThrow();
+    expect(typeof run.action('V')!.outputs).toBe('number');
+    expect(run.action('T')!.outputs).toEqual({ t: 638396640000000000, list: [0] });
+  });
+});
