@@ -30,6 +30,7 @@ export interface SeedFlowOptions {
   connections: FlowConnectionEntry[];
   turnedOn?: boolean;
   definition?: unknown;
+  childFlowIds?: string[];
 }
 
 /** Inserts a flow straight into the store and evaluates its state. */
@@ -62,6 +63,7 @@ export async function seedFlow(platform: Platform, o: SeedFlowOptions): Promise<
       schemaVersion: '1.0.0.0',
     },
     connections: o.connections,
+    childFlowIds: o.childFlowIds ?? [],
     ownerId: owner.id,
     coOwnerIds: [],
     turnedOn: o.turnedOn ?? true,

@@ -10,6 +10,9 @@
  * - A flow that embeds a connection (legacy form, no reference logical name) cannot be turned on;
  *   reason `embeds_connection` until it is migrated to references.
  * - A flow whose owner is disabled is Off (`flow_owner_disabled`).
+ * - A flow that calls child flows (`Workflow` actions) is On only when each child flow exists in
+ *   the environment and is On (`child_flow_missing`, `child_flow_off`), so children are turned on
+ *   before their parents.
  */
 import { canUseConnection } from './access.js';
 import type {
@@ -31,6 +34,8 @@ export interface ActivationWorld {
   principal(id: string): Principal | undefined;
   /** The connector installed (or built in) with this id (case-insensitive), if any. */
   connector(id: string): Connector | undefined;
+  /** The flow with this workflow id in the environment (its current state), if any. */
+  flow(id: string): Flow | undefined;
   policy: EnvironmentPolicy;
 }
 
@@ -135,6 +140,14 @@ export function evaluateFlow(flow: Flow, world: ActivationWorld): Activation {
       });
     }
   }
+  for (const childId of flow.childFlowIds) {
+    const child = world.flow(childId);
+    if (!child) {
+      reasons.push({ code: 'child_flow_missing', flowId: childId, message: `child flow ${childId} does not exist in this environment` });
+    } else if (child.state !== 'On') {
+      reasons.push({ code: 'child_flow_off', flowId: childId, message: `child flow ${child.name} (${childId}) is ${child.state}` });
+    }
+  }
   if (!flow.turnedOn) reasons.unshift({ code: 'turned_off', message: 'the flow is turned off' });
   const state: FlowState = flow.suspended || blocked ? 'Suspended' : flow.turnedOn && reasons.length === 0 ? 'On' : 'Off';
   return { state, reasons };
@@ -174,23 +187,48 @@ export function diffFlowStates(before: readonly Flow[], after: readonly Flow[]):
   return out;
 }
 
+/**
+ * Orders flows so that every child flow comes before the flows that call it (cycles are broken
+ * arbitrarily). Evaluate in this order so a parent sees its children's new state.
+ */
+export function childrenFirst(flows: readonly Flow[]): Flow[] {
+  const byId = new Map(flows.map((f) => [f.id, f]));
+  const out: Flow[] = [];
+  const seen = new Set<string>();
+  const visit = (f: Flow): void => {
+    if (seen.has(f.id)) return;
+    seen.add(f.id);
+    for (const c of f.childFlowIds) {
+      const child = byId.get(c.toLowerCase());
+      if (child) visit(child);
+    }
+    out.push(f);
+  };
+  flows.forEach(visit);
+  return out;
+}
+
 /** Builds an {@link ActivationWorld} from lists (case-insensitive lookups by logical name and connector id). */
 export function worldFromLists(options: {
   references: readonly ConnectionReference[];
   connections: readonly Connection[];
   principals: readonly Principal[];
   connectors: readonly Connector[];
+  flows?: readonly Flow[];
   policy: EnvironmentPolicy;
-}): ActivationWorld {
+}): ActivationWorld & { setFlow(f: Flow): void } {
   const refs = new Map(options.references.map((r) => [r.logicalName.toLowerCase(), r]));
   const conns = new Map(options.connections.map((c) => [c.id, c]));
   const princ = new Map(options.principals.map((p) => [p.id, p]));
   const ctors = new Map(options.connectors.map((c) => [c.id.toLowerCase(), c]));
+  const flows = new Map((options.flows ?? []).map((f) => [f.id.toLowerCase(), f]));
   return {
     reference: (n) => refs.get(n.toLowerCase()),
     connection: (id) => conns.get(id),
     principal: (id) => princ.get(id),
     connector: (id) => ctors.get(id.toLowerCase()),
+    flow: (id) => flows.get(id.toLowerCase()),
+    setFlow: (f) => void flows.set(f.id.toLowerCase(), f),
     policy: options.policy,
   };
 }

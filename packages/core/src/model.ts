@@ -72,6 +72,11 @@ export interface Connector {
   kind: ConnectorKind;
   /** The custom connector definition; absent for `idOnly` connectors. */
   definition?: ConnectorDefinition;
+  /**
+   * The connector's row id in the package it came from (`<connectorid>` of Connectors/x.xml, the
+   * `customconnectorid` of references to it): how references shipped in other solutions find it.
+   */
+  packageConnectorId?: string;
   createdOn: string;
   modifiedOn: string;
 }
@@ -220,7 +225,9 @@ export type FlowReasonCode =
   | 'flow_owner_disabled'
   | 'connector_missing'
   | 'connector_blocked'
-  | 'embeds_connection';
+  | 'embeds_connection'
+  | 'child_flow_off'
+  | 'child_flow_missing';
 
 /** A machine-readable reason why a flow is Off or Suspended, one per reference (or per flow). */
 export interface FlowReason {
@@ -234,6 +241,8 @@ export interface FlowReason {
   /** The principal concerned (owner disabled, not shared with). */
   principalId?: string;
   connectorId?: string;
+  /** The child flow concerned (child_flow_off, child_flow_missing). */
+  flowId?: string;
   message: string;
 }
 
@@ -249,6 +258,8 @@ export interface Flow {
   name: string;
   definition: unknown;
   connections: FlowConnectionEntry[];
+  /** Workflow ids of the child flows it calls (`Workflow` actions, `host.workflowReferenceName`). */
+  childFlowIds: string[];
   ownerId: string;
   coOwnerIds: string[];
   /** Whether the flow should run: set by turning it on/off and by import; the state also needs every reference usable. */

@@ -42,6 +42,7 @@ function connectorFromRow(r: ConnectorsTable): Connector {
     modifiedOn: r.modified_on,
   };
   if (r.definition !== null) c.definition = p(r.definition);
+  if (r.package_connector_id !== null) c.packageConnectorId = r.package_connector_id;
   return c;
 }
 
@@ -128,6 +129,7 @@ function flowFromRow(r: FlowsTable): Flow {
     name: r.name,
     definition: p(r.definition),
     connections: p(r.connections),
+    childFlowIds: p(r.child_flow_ids),
     ownerId: r.owner_id,
     coOwnerIds: p(r.co_owner_ids),
     turnedOn: Number(r.turned_on) === 1,
@@ -147,6 +149,7 @@ function flowRow(f: Flow): FlowsTable {
     name: f.name,
     definition: j(f.definition),
     connections: j(f.connections),
+    child_flow_ids: j(f.childFlowIds),
     owner_id: f.ownerId,
     co_owner_ids: j(f.coOwnerIds),
     turned_on: f.turnedOn ? 1 : 0,
@@ -305,6 +308,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           display_name: c.displayName,
           kind: c.kind,
           definition: c.definition === undefined ? null : j(c.definition),
+          package_connector_id: c.packageConnectorId ?? null,
           created_on: c.createdOn,
           modified_on: c.modifiedOn,
         };

@@ -35,6 +35,7 @@ export interface ConnectorsTable {
   display_name: string;
   kind: string;
   definition: string | null;
+  package_connector_id: string | null;
   created_on: string;
   modified_on: string;
 }
@@ -77,6 +78,7 @@ export interface FlowsTable {
   name: string;
   definition: string;
   connections: string;
+  child_flow_ids: string;
   owner_id: string;
   co_owner_ids: string;
   turned_on: number;

@@ -70,6 +70,7 @@ describe(`repositories on ${testStoreKind()}`, () => {
       name: 'Is it Patch Tuesday',
       definition,
       connections: [{ key: 'shared_sql', logicalName: 'pfx_SharedSql_1', runtimeSource: 'embedded', connectorId: 'shared_sql' }],
+      childFlowIds: [],
       ownerId: 'p2',
       coOwnerIds: ['p1'],
       turnedOn: true,

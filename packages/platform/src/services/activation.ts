@@ -6,6 +6,7 @@
  */
 import {
   applyActivation,
+  childrenFirst,
   evaluateFlow,
   worldFromLists,
   type Connector,
@@ -19,11 +20,12 @@ import { builtinConnectors } from './builtins.js';
 /** Loads what activation needs for one environment. */
 export async function loadWorld(tx: Repositories, environmentId: string) {
   const env = await tx.environments.get(environmentId);
-  const [references, connections, principals, installed] = await Promise.all([
+  const [references, connections, principals, installed, flows] = await Promise.all([
     tx.references.list(environmentId),
     tx.connections.list(environmentId),
     tx.principals.list(),
     tx.connectors.list(environmentId),
+    tx.flows.list(environmentId),
   ]);
   const connectors: Connector[] = [...builtinConnectors(environmentId), ...installed];
   return worldFromLists({
@@ -31,6 +33,7 @@ export async function loadWorld(tx: Repositories, environmentId: string) {
     connections,
     principals,
     connectors,
+    flows,
     policy: env?.policy ?? { blockedConnectors: [], allowedHosts: [], deniedHosts: [], allowLoopback: false },
   });
 }
@@ -45,11 +48,12 @@ export async function reevaluateEnvironment(
   environmentId: string,
 ): Promise<FlowStateChange[]> {
   const world = await loadWorld(tx, environmentId);
-  const flows = await tx.flows.list(environmentId);
+  const flows = childrenFirst(await tx.flows.list(environmentId));
   const now = ctx.nowIso();
   const changes: FlowStateChange[] = [];
   for (const flow of flows) {
     const next: Flow = applyActivation(flow, evaluateFlow(flow, world), now);
+    world.setFlow(next);
     if (next.state !== flow.state || JSON.stringify(next.reasons) !== JSON.stringify(flow.reasons)) {
       await tx.flows.update(next);
       if (next.state !== flow.state) {
