@@ -202,11 +202,17 @@ export function solutionCommand(program: Command, ctx: CliContext): Command {
       if (pkg) printWarnings(ctx, pkg);
       printFindings(ctx, result.findings);
       const s = result.summary;
-      const verdict = !result.fits
-        ? 'does not fit the solution'
-        : result.ready
-          ? 'ready to deploy'
-          : 'fits, not filled in yet';
+      const verdict = pkg
+        ? !result.fits
+          ? 'does not fit the solution'
+          : result.ready
+            ? 'ready to deploy'
+            : 'fits, not filled in yet'
+        : !result.fits
+          ? 'has invalid entries'
+          : result.ready
+            ? 'entries filled in; no solution given to check them against'
+            : 'not filled in yet; no solution given to check the entries against';
       ctx.println(
         `${opts.settingsFile}: ${verdict} (${s.errors} errors, ${s.warnings} warnings: ${s.placeholders + s.otherPlaceholders} placeholders, ${s.emptyValues} empty values)${pkg ? ` for ${pkg.manifest.uniqueName}` : ''}.`,
       );
