@@ -1,12 +1,18 @@
 // `npm run bench:engine`: runs per second of the flow engine, in-process, on one core.
 // Flows: a 5-action flow (trigger → InitializeVariable → Compose → If(SetVariable) → Response)
 // and a 100-iteration Foreach. Measured three ways: the bare engine (compile once, startRun per
-// run, no runner), the in-process runner (`runFlow`) with the history kept in memory, and (TODO,
-// storage issue) with the history persisted to SQLite. Writes its section of BENCHMARKS.md.
+// run, no runner), the in-process runner (`runFlow`) with the history kept in memory, and with
+// the history written to a SQLite file by a minimal sink (better-sqlite3, one transaction per run:
+// the run row and one row per action record), standing in until packages/storage has a run
+// repository. Writes its section of BENCHMARKS.md.
 import { compileDefinition, startRun, runRecord } from '@patchbay/engine';
 import { runFlow, virtualClock } from '@patchbay/platform';
 import { createHttpClient } from '@patchbay/connectors';
 import { median, machineLine, writeBenchSection } from './report.mjs';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const trigger = { manual: { type: 'Request', kind: 'Http', inputs: { schema: {} } } };
 
@@ -106,18 +112,75 @@ async function bareEngine(label, flow, body, expectBody) {
   results.push({ label, mode: 'engine only (startRun, no runner)', rates });
 }
 
-async function runner(label, flow, body, expectBody) {
-  const http = createHttpClient();
+function memorySink() {
   const history = new Map();
-  const sink = {
+  return {
+    size: () => history.size,
     finished(record) {
       history.set(record.runId, record);
       if (history.size > 10_000) history.delete(history.keys().next().value);
     },
   };
+}
+
+function sqliteSink() {
+  const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-engine-'));
+  const db = new Database(join(dir, 'runs.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE runs (run_id TEXT PRIMARY KEY, workflow_id TEXT, status TEXT, start_time TEXT, end_time TEXT,
+             trigger TEXT, response TEXT, error TEXT, outputs TEXT);
+           CREATE TABLE run_actions (run_id TEXT, seq INTEGER, name TEXT, type TEXT, status TEXT, code TEXT,
+             start_time TEXT, end_time TEXT, inputs TEXT, outputs TEXT, error TEXT, repetition TEXT, PRIMARY KEY (run_id, seq));`);
+  const insRun = db.prepare('INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insAction = db.prepare('INSERT INTO run_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const json = (v) => (v === undefined ? null : JSON.stringify(v));
+  const write = db.transaction((r) => {
+    insRun.run(
+      r.runId,
+      r.workflowId,
+      r.status,
+      r.startTime,
+      r.endTime ?? null,
+      json(r.trigger),
+      json(r.response),
+      json(r.error),
+      json(r.outputs),
+    );
+    r.actions.forEach((a, i) =>
+      insAction.run(
+        r.runId,
+        i,
+        a.name,
+        a.type,
+        a.status,
+        a.code ?? null,
+        a.startTime ?? null,
+        a.endTime ?? null,
+        json(a.inputs),
+        json(a.outputs),
+        json(a.error),
+        json(a.repetition),
+      ),
+    );
+  });
+  return {
+    size: () => db.prepare('SELECT count(*) AS n FROM runs').get().n,
+    finished: (record) => write(record),
+    close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function runner(label, flow, body, expectBody, persisted) {
+  const http = createHttpClient();
+  const sink = persisted ? sqliteSink() : memorySink();
   const clock = virtualClock(Date.parse(at));
+  let seq = 0;
   const once = (i) =>
-    runFlow({ flow, trigger: { body }, httpClient: http, clock, history: sink, runId: `run-${i}`, seed: i });
+    runFlow({ flow, trigger: { body }, httpClient: http, clock, history: sink, runId: `run-${seq++}`, seed: i });
   const probe = await once(0);
   check(
     probe.status === 'Succeeded' && JSON.stringify(probe.response.body) === JSON.stringify(expectBody),
@@ -128,21 +191,28 @@ async function runner(label, flow, body, expectBody) {
     if (r.status !== 'Succeeded') throw new Error('run failed');
   });
   await http.close();
-  check(history.size > 0 && runRecord(probe.state).actions.length > 0, 'history kept');
-  results.push({ label, mode: 'runner (runFlow), history in memory', rates });
+  check(sink.size() > 0 && runRecord(probe.state).actions.length > 0, 'history kept');
+  sink.close?.();
+  results.push({
+    label,
+    mode: persisted ? 'runner (runFlow), history persisted to SQLite' : 'runner (runFlow), history in memory',
+    rates,
+  });
 }
 
 await bareEngine('5-action flow', fiveActions, { name: 'World' }, { greeting: 'Hello World' });
-await runner('5-action flow', fiveActions, { name: 'World' }, { greeting: 'Hello World' });
+await runner('5-action flow', fiveActions, { name: 'World' }, { greeting: 'Hello World' }, false);
+await runner('5-action flow', fiveActions, { name: 'World' }, { greeting: 'Hello World' }, true);
 await bareEngine('100-iteration Foreach', foreach100, {}, 9900);
-await runner('100-iteration Foreach', foreach100, {}, 9900);
+await runner('100-iteration Foreach', foreach100, {}, 9900, false);
+await runner('100-iteration Foreach', foreach100, {}, 9900, true);
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const rows = results.map(
   (r) =>
     `| ${r.label} | ${r.mode} | ${fmt(median(r.rates))} | ${fmt(Math.min(...r.rates))}–${fmt(Math.max(...r.rates))} |`,
 );
-const five = results.find((r) => r.label === '5-action flow' && r.mode.startsWith('runner'));
+const five = results.find((r) => r.label === '5-action flow' && r.mode.endsWith('in memory'));
 const target = 10_000;
 for (const r of results)
   console.log(`${r.label.padEnd(24)} ${r.mode.padEnd(40)} ${fmt(median(r.rates)).padStart(10)} runs/s`);
@@ -158,7 +228,11 @@ fits in ${ROUND_MS} ms, ${ROUNDS} rounds after 200 warm-up runs; the table gives
 range of the rounds in runs per second. *Engine only* compiles the definition once and calls
 \`startRun\` per run (every action is built in, so a run completes in one step). *Runner* is the
 in-process \`runFlow\` with a shared outbound HTTP client, a virtual clock and a history sink that
-keeps the last 10,000 run records in memory (redacted \`RunRecord\` per run). Flows: the 5-action
+keeps the last 10,000 run records in memory (redacted \`RunRecord\` per run); *persisted to SQLite*
+is the same runner with a minimal sink that writes each finished run (one \`runs\` row and one
+\`run_actions\` row per action record, JSON columns, one transaction per run, WAL,
+\`synchronous=NORMAL\`) with better-sqlite3 — a stand-in until \`packages/storage\` has its run
+repository, whose own numbers will replace this row. Flows: the 5-action
 flow is trigger → InitializeVariable → Compose → If (SetVariable / SetVariable) → Response; the
 Foreach flow runs Compose + IncrementVariable 100 times (sequentially, the Power Automate default)
 then Response. Each measured flow is checked to answer the expected body first.
@@ -167,9 +241,6 @@ then Response. Each measured flow is checked to answer the expected body first.
 |---|---|---:|---:|
 ${rows.join('\n')}
 
-Target: at least ${fmt(target)} runs/s of the 5-action flow in memory on one core — ${five && median(five.rates) >= target ? `met (${fmt(median(five.rates))} runs/s through the runner)` : `NOT met (${five ? fmt(median(five.rates)) : '?'} runs/s through the runner)`}.
-
-With the history persisted to SQLite: not measured yet — run persistence lives in \`packages/storage\`
-(issue 6, item 4) and this benchmark gains that row when the run repository exists.`,
+Target: at least ${fmt(target)} runs/s of the 5-action flow in memory on one core — ${five && median(five.rates) >= target ? `met (${fmt(median(five.rates))} runs/s through the runner)` : `NOT met (${five ? fmt(median(five.rates)) : '?'} runs/s through the runner)`}.`,
 );
 console.log('wrote the engine section of BENCHMARKS.md');
