@@ -45,16 +45,14 @@ beforeAll(async () => {
     res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad"}'),
   );
   routes.set('/echo', (req, res, body) =>
-    res
-      .writeHead(201, { 'Content-Type': 'application/json' })
-      .end(
-        JSON.stringify({
-          method: req.method,
-          url: req.url,
-          auth: req.headers.authorization ?? null,
-          body: body ? JSON.parse(body) : null,
-        }),
-      ),
+    res.writeHead(201, { 'Content-Type': 'application/json' }).end(
+      JSON.stringify({
+        method: req.method,
+        url: req.url,
+        auth: req.headers.authorization ?? null,
+        body: body ? JSON.parse(body) : null,
+      }),
+    ),
   );
   routes.set('/hang', (_req, res) => {
     open.add(res); // never answers
