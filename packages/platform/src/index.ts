@@ -17,3 +17,8 @@ export { loadWorld, reevaluateEnvironment, reevaluateAll } from './services/acti
 export { resolveConnection, type ResolveConnectionOptions, type ResolvedConnection } from './services/resolution.js';
 export * from './runner/index.js';
 export { toConnectorDefinition, connectorIdFromName } from './services/connector-definition.js';
+export { SolutionService, type PlanOptions } from './services/solutions.js';
+export type { ImportPlan, PlanProblem, PlannedConnector, PlannedReference, PlannedVariable, PlannedFlow, PlannedPermission } from './deploy/plan.js';
+export type { ImportOptions, ImportResult, ImportStep, FlowOutcome } from './deploy/apply.js';
+export { effectiveVariableValues, setVariableValue, variableSecretOwner } from './deploy/variables.js';
+export { childFlowIdsOf } from './deploy/flow-records.js';

@@ -15,6 +15,7 @@ import { ConnectorService } from './services/connectors.js';
 import { ConnectionService } from './services/connections.js';
 import { ReferenceService } from './services/references.js';
 import { FlowService } from './services/flows.js';
+import { SolutionService } from './services/solutions.js';
 
 /** Options of {@link createPlatform}. */
 export interface CreatePlatformOptions {
@@ -44,6 +45,7 @@ export class Platform {
   readonly connections: ConnectionService;
   readonly references: ReferenceService;
   readonly flows: FlowService;
+  readonly solutions: SolutionService;
 
   constructor(readonly ctx: PlatformContext) {
     this.environments = new EnvironmentService(ctx);
@@ -52,6 +54,7 @@ export class Platform {
     this.connections = new ConnectionService(ctx, this.environments);
     this.references = new ReferenceService(ctx, this.environments);
     this.flows = new FlowService(ctx, this.environments);
+    this.solutions = new SolutionService(ctx, this.environments);
   }
 
   get store(): Store {

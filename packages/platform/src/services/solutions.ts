@@ -1,0 +1,63 @@
+/**
+ * Solutions in an environment (design §3E, issue 5 items 4–6): plan, import, list, export.
+ */
+import { notFound, type Solution } from '@patchbay/core';
+import type { DeploymentSettings, SolutionPackage } from '@patchbay/solution';
+import type { PlatformContext } from '../context.js';
+import { runImport, type ImportOptions, type ImportResult } from '../deploy/apply.js';
+import { computePlan, type ImportPlan } from '../deploy/plan.js';
+import type { EnvironmentService } from './environments.js';
+
+/** Options of {@link SolutionService.plan}. */
+export interface PlanOptions {
+  environment: string;
+  package: SolutionPackage;
+  settings?: DeploymentSettings;
+  actor?: string;
+  addMissingConnectors?: boolean;
+}
+
+/** Solution operations. */
+export class SolutionService {
+  constructor(
+    private readonly ctx: PlatformContext,
+    private readonly environments: EnvironmentService,
+  ) {}
+
+  /** Computes what importing the package would do; writes nothing (a read-only transaction that is rolled back). */
+  async plan(options: PlanOptions): Promise<ImportPlan> {
+    const env = await this.environments.get(options.environment);
+    const actor = await this.ctx.actor(options.actor);
+    const work = await computePlan({
+      ctx: this.ctx,
+      repos: this.ctx.store.repos,
+      env,
+      actor,
+      pkg: options.package,
+      ...(options.settings ? { settings: options.settings } : {}),
+      ...(options.addMissingConnectors ? { addMissingConnectors: true } : {}),
+    });
+    return work.plan;
+  }
+
+  /** Imports a package atomically (see deploy/apply.ts). */
+  async import(options: ImportOptions): Promise<ImportResult> {
+    return runImport({ ...options, ctx: this.ctx, resolveEnvironment: (n) => this.environments.get(n) });
+  }
+
+  /** Solutions installed in an environment. */
+  async list(environment: string): Promise<Solution[]> {
+    const env = await this.environments.get(environment);
+    return this.ctx.store.repos.solutions.list(env.id);
+  }
+
+  /** An installed solution by unique name. @throws SOLUTION_NOT_FOUND */
+  async get(environment: string, uniqueName: string): Promise<Solution> {
+    const env = await this.environments.get(environment);
+    const s = await this.ctx.store.repos.solutions.get(env.id, uniqueName);
+    if (!s) throw notFound('SOLUTION_NOT_FOUND', `solution ${uniqueName} is not installed in environment ${env.name}`, { solution: uniqueName, environment: env.name });
+    return s;
+  }
+}
+
+export type { DeploymentSettings };
