@@ -21,6 +21,8 @@ export interface CallSite {
   readonly floatArgs: readonly boolean[];
   /** Per argument: the constant value when the argument is a literal / folded constant (else undefined). */
   readonly constArgs: readonly unknown[];
+  /** Per-call-site memo for implementations (e.g. the last compiled date format); never shared between sites. */
+  memo?: { key1: unknown; key2: unknown; value: unknown };
 }
 
 /** A function implementation: receives evaluated arguments (left to right). Must not keep `args`. */

@@ -10,7 +10,7 @@ import {
   addMonths,
   argTimestamp,
   checked,
-  compileDateFormat,
+  siteFormat,
   daysFromCivil,
   fieldsOf,
   formatDateTimeValue,
@@ -234,7 +234,7 @@ export const dateFunctions: FunctionDef[] = [
       const locale = optString(site, args, 2);
       const culture = locale === undefined ? DEFAULT_CULTURE : resolveCulture(site, locale);
       if (format === undefined) return formatRoundTrip(v);
-      return formatWith(v, compileDateFormat(site, format, culture));
+      return formatWith(v, siteFormat(site, format, culture));
     },
   },
   {

@@ -157,9 +157,16 @@ function num(s: string, i: number, n: number): number {
 
 /** Parses fraction digits (any count) to 100-ns ticks, rounding beyond seven digits. */
 function fracTicks(digits: string): number {
-  const seven = (digits + '0000000').slice(0, 7);
-  let t = Number(seven);
-  if (digits.length > 7 && digitAt(digits, 7) >= 5) t += 1;
+  return fracTicksAt(digits, 0, digits.length);
+}
+
+/** Fraction digits `s[start, end)` to 100-ns ticks (seven digits; the eighth rounds). */
+function fracTicksAt(s: string, start: number, end: number): number {
+  let t = 0;
+  let k = 0;
+  for (let i = start; i < end && k < 7; i++, k++) t = t * 10 + (s.charCodeAt(i) - 48);
+  for (; k < 7; k++) t *= 10;
+  if (end - start > 7 && s.charCodeAt(start + 7) - 48 >= 5) t += 1;
   return t;
 }
 
@@ -199,7 +206,7 @@ export function parseIso(s: string): DateTimeValue | undefined {
         const start = ++i;
         while (i < n && digitAt(s, i) >= 0) i++;
         if (i === start) return undefined;
-        ticks = fracTicks(s.slice(start, i));
+        ticks = fracTicksAt(s, start, i);
         if (ticks >= 10_000_000) return undefined;
       }
     }
@@ -732,7 +739,16 @@ export function formatDateTimeValue(
   culture: Culture = DEFAULT_CULTURE,
 ): string {
   if (format === undefined || format === 'o' || format === 'O') return formatRoundTrip(v);
-  return formatWith(v, compileDateFormat(site, format, culture));
+  return formatWith(v, site ? siteFormat(site, format, culture) : compileDateFormat(site, format, culture));
+}
+
+/** The compiled format for a call site, memoised on the site (no lookup when the format and culture are the same as last time). */
+export function siteFormat(site: CallSite, format: string, culture: Culture): CompiledFormat {
+  const m = site.memo;
+  if (m && m.key1 === format && m.key2 === culture) return m.value as CompiledFormat;
+  const compiled = compileDateFormat(site, format, culture);
+  site.memo = { key1: format, key2: culture, value: compiled };
+  return compiled;
 }
 
 /** The `o` format: `yyyy-MM-ddTHH:mm:ss.fffffff` plus `Z` for UTC values. */
