@@ -49,6 +49,23 @@ describe('patchbay solution analyze', () => {
       ['natiturt_RSSConnection', 6],
     ]);
     expect(out.analysis.findings.map((f) => f.code)).toEqual(['REFERENCE_NAMING', 'REFERENCE_NAMING']);
+    expect(JSON.stringify(out.model.flows[0])).not.toContain('clientData');
+    const full = JSON.parse(
+      (
+        await run([
+          'solution',
+          'analyze',
+          corpusPath('solutions/unpacked/power-platform-blog-updates/'),
+          '--json',
+          '--full',
+        ])
+      ).stdout,
+    ) as {
+      model: { flows: Array<{ clientData: { properties: { definition: { triggers: Record<string, unknown> } } } }> };
+    };
+    expect(Object.keys(full.model.flows[0]?.clientData.properties.definition.triggers ?? {})).toEqual([
+      'Scheduled_Run',
+    ]);
   });
 
   it('prints the same for the zip of the same solution, as text and with --fail-on', async () => {

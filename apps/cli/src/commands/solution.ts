@@ -235,10 +235,17 @@ export function solutionCommand(program: Command, ctx: CliContext): Command {
       ]),
     )
     .option('--json', 'print the model and the analysis as JSON')
+    .option('--full', 'with --json: include each flow definition and the custom connector definitions in the model')
     .action(
       async (
         path: string,
-        opts: { namingPattern?: string; naming: boolean; failOn?: 'error' | 'warning' | 'info'; json?: boolean },
+        opts: {
+          namingPattern?: string;
+          naming: boolean;
+          failOn?: 'error' | 'warning' | 'info';
+          json?: boolean;
+          full?: boolean;
+        },
       ) => {
         const pkg = await readAs(ctx, path, 'any', 'PATH');
         let namingRule: { pattern: string; description: string } | false | undefined;
@@ -257,7 +264,13 @@ export function solutionCommand(program: Command, ctx: CliContext): Command {
           if (analysis.findings.some((f) => rank[f.severity] <= rank[opts.failOn as 'error'])) ctx.exitCode = 3;
         }
         if (opts.json) {
-          ctx.printJson({ model: describeSolution(pkg), analysis });
+          ctx.printJson({
+            model: describeSolution(pkg, {
+              includeFlowDefinitions: Boolean(opts.full),
+              includeConnectorDefinitions: Boolean(opts.full),
+            }),
+            analysis,
+          });
           return;
         }
         printWarnings(ctx, pkg);
