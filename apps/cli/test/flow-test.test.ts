@@ -127,3 +127,38 @@ describe('patchbay flow test', () => {
     expect(r.stderr).toContain('INVALID_STATIC_RESULTS');
   });
 });
+
+describe('patchbay flow test: Recurrence and query', () => {
+  it('--scheduled-time sets the run time of a Recurrence flow (Is it Patch Tuesday?)', async () => {
+    const file = flowFile('patch-tuesday', 'IsitPatchTuesday');
+    const yes = await run('flow', 'test', file, '--scheduled-time', '2023-11-14T14:00:00Z', '--json');
+    expect((JSON.parse(yes.stdout) as Summary).actions.Compose!.status).toBe('Succeeded');
+    const no = await run('flow', 'test', file, '--scheduled-time', '2023-11-21T14:00:00Z', '--json');
+    expect((JSON.parse(no.stdout) as Summary).actions.Compose!.status).toBe('Skipped');
+    expect((await run('flow', 'test', file, '--scheduled-time', 'tomorrow')).code).toBe(1);
+  });
+  it('--query and --header reach triggerOutputs()', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patchbay-flow-test-'));
+    const file = join(dir, 'echo.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        definition: {
+          triggers: { manual: { type: 'Request', kind: 'Http', inputs: { method: 'GET' } } },
+          actions: {
+            R: {
+              type: 'Response',
+              inputs: {
+                statusCode: 200,
+                body: { q: "@triggerOutputs()['queries']['id']", h: "@triggerOutputs()['headers']['x-user']" },
+              },
+            },
+          },
+        },
+      }),
+    );
+    const r = await run('flow', 'test', file, '--query', 'id=42', '--header', 'x-user: ann', '--json');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Summary).response!.body).toEqual({ q: '42', h: 'ann' });
+  });
+});

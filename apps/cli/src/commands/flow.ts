@@ -143,6 +143,8 @@ export function flowCommand(program: Command, ctx: CliContext): Command {
     .option('--body <json>', 'trigger body: JSON text, @FILE or - for stdin')
     .option('--static-results <file>', 'JSON file: action name (or static result name) → {status, outputs}')
     .option('--header <name:value...>', 'trigger request header (repeatable)')
+    .option('--query <name=value...>', 'trigger request query parameter (repeatable)')
+    .option('--scheduled-time <iso>', 'Recurrence: the scheduled time of the run (default: now)')
     .option('--env-var <schemaName=value...>', 'environment variable value (repeatable)')
     .option('--param <name=value...>', 'definition parameter value, JSON or text (repeatable)')
     .option('--flows-dir <dir>', 'folder of child flows (<Name>-<GUID>.json); default: the folder of FILE')
@@ -156,6 +158,8 @@ export function flowCommand(program: Command, ctx: CliContext): Command {
           body?: string;
           staticResults?: string;
           header?: string[];
+          query?: string[];
+          scheduledTime?: string;
           envVar?: string[];
           param?: string[];
           flowsDir?: string;
@@ -193,10 +197,24 @@ export function flowCommand(program: Command, ctx: CliContext): Command {
           return out;
         };
         const body = o.body !== undefined ? await readBody(ctx, o.body) : undefined;
+        let scheduledTime: string | undefined;
+        if (o.scheduledTime !== undefined) {
+          const t = Date.parse(o.scheduledTime);
+          if (Number.isNaN(t))
+            throw usageError(`--scheduled-time expects an ISO 8601 time, got '${o.scheduledTime}'`, {
+              option: 'scheduled-time',
+            });
+          scheduledTime = new Date(t).toISOString();
+        }
         const flowPath = ctx.path(file);
         const result = await runFlow({
           flow: flowJson,
-          trigger: { ...(body !== undefined ? { body } : {}), ...(Object.keys(headers).length ? { headers } : {}) },
+          trigger: {
+            ...(body !== undefined ? { body } : {}),
+            ...(Object.keys(headers).length ? { headers } : {}),
+            ...(o.query?.length ? { queries: pairs(o.query, 'query', false) as Record<string, string> } : {}),
+            ...(scheduledTime ? { scheduledTime } : {}),
+          },
           workflow: {
             id: basename(flowPath).replace(/\.json$/i, ''),
             displayName: basename(flowPath)
@@ -208,7 +226,7 @@ export function flowCommand(program: Command, ctx: CliContext): Command {
           parameters: pairs(o.param, 'param', true),
           resolveChildFlow: folderResolver(o.flowsDir ? ctx.path(o.flowsDir) : dirname(flowPath)),
           httpPolicy: { allowLoopback: o.allowLoopback === true },
-          ...(o.realTime ? {} : { clock: virtualClock() }),
+          ...(o.realTime ? {} : { clock: virtualClock(scheduledTime ? Date.parse(scheduledTime) : Date.now()) }),
         });
         if (o.json) ctx.printJson(result.summary);
         else printRun(ctx, result);
