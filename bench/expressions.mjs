@@ -2,6 +2,7 @@
 // compiled (compile once, evaluate many — what the engine does) versus parse-every-time
 // (parse + compile + evaluate per evaluation, cache bypassed). Writes its section of BENCHMARKS.md.
 // Run: npm run bench:expressions (builds first). Single thread, so one core.
+import os from 'node:os';
 import { compileExpression, contextFromData } from '@patchbay/expression';
 import { median, machineLine, writeBenchSection } from './report.mjs';
 
@@ -83,6 +84,7 @@ const parseEveryTimeMix = () => {
   for (let i = 0; i < sources.length; i++) consume(compileExpression(sources[i], { cache: false }).evaluate(ctx));
 };
 
+const loadBefore = os.loadavg()[0];
 const opts = { rounds: 15, minMs: 200 };
 const compiledRate = measure(compiledMix, MIX.length, opts);
 const parseRate = measure(parseEveryTimeMix, MIX.length, { rounds: 9, minMs: 200 });
@@ -100,7 +102,7 @@ const target = 1_000_000;
 const lines = [
   '## Expressions (`npm run bench:expressions`)',
   '',
-  `${machineLine()}`,
+  `${machineLine()} 1-minute load average when the run started: ${loadBefore.toFixed(2)} on ${os.cpus().length} cores (the machine is shared, so absolute numbers vary between runs).`,
   '',
   'Method: `bench/expressions.mjs` evaluates a fixed mix of six typical cloud-flow expressions (listed below) against a',
   'context built with `contextFromData` (trigger body, variables, one action record), on one thread (one core).',
