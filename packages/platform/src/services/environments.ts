@@ -1,5 +1,5 @@
 /** Environments: create, list, get, policy (design §1, §3F). */
-import { conflict, defaultPolicy, invalid, notFound, type Environment, type EnvironmentPolicy } from '@patchbay/core';
+import { conflict, defaultPolicy, invalid, notFound, type Environment, type EnvironmentPolicy, type Role, type RoleAssignment } from '@patchbay/core';
 import type { PlatformContext } from '../context.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -60,6 +60,39 @@ export class EnvironmentService {
     const env = (await repos.environments.getByName(nameOrId)) ?? (await repos.environments.get(nameOrId));
     if (!env) throw notFound('ENVIRONMENT_NOT_FOUND', `environment ${nameOrId} does not exist`, { environment: nameOrId });
     return env;
+  }
+
+  /**
+   * Gives a principal a role in an environment (replacing its previous role there).
+   * @throws ROLE_INVALID (invalid), ENVIRONMENT_NOT_FOUND, PRINCIPAL_NOT_FOUND.
+   */
+  async assignRole(options: { environment: string; principal: string; role: Role }): Promise<RoleAssignment> {
+    if (!['Admin', 'Maker', 'Viewer'].includes(options.role)) {
+      throw invalid('ROLE_INVALID', `role must be Admin, Maker or Viewer (got ${options.role})`, { field: 'role', value: options.role });
+    }
+    return this.ctx.store.transaction(async (tx) => {
+      const env = await this.get(options.environment);
+      const p = await this.ctx.principal(options.principal, tx);
+      const a: RoleAssignment = { environmentId: env.id, principalId: p.id, role: options.role };
+      await tx.roles.set(a);
+      return a;
+    });
+  }
+
+  /** Removes a principal's role in an environment. */
+  async removeRole(options: { environment: string; principal: string }): Promise<void> {
+    await this.ctx.store.transaction(async (tx) => {
+      const env = await this.get(options.environment);
+      const p = await this.ctx.principal(options.principal, tx);
+      await tx.roles.remove(env.id, p.id);
+    });
+  }
+
+  /** The role assignments of an environment, with principal names. */
+  async roles(environment: string): Promise<Array<{ principal: string; role: Role }>> {
+    const env = await this.get(environment);
+    const names = new Map((await this.ctx.store.repos.principals.list()).map((p) => [p.id, p.name]));
+    return (await this.ctx.store.repos.roles.listForEnvironment(env.id)).map((r) => ({ principal: names.get(r.principalId) ?? r.principalId, role: r.role }));
   }
 
   /** Changes an environment's policy (merged into the current one). */
