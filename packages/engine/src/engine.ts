@@ -1273,6 +1273,43 @@ class Driver {
     this.commands.push(command);
   }
 
+  /**
+   * Http async pattern (Logic Apps default): a 202 answer with a `Location` header means "not done
+   * yet": poll that URL with GET after `Retry-After` (default 10 s) until the answer is not a 202.
+   * Off with `operationOptions: "DisableAsyncPattern"`. Returns true when polling continues.
+   */
+  private startPolling(callId: string, result: Extract<ActionResult, { kind: 'http' }>): boolean {
+    const call = this.state.calls[callId]!;
+    if (call.command.operation !== 'http' || result.statusCode !== 202) return false;
+    const a = this.plan.actions.get(call.command.action);
+    if (!a || a.operationOptions.includes('disableasyncpattern')) return false;
+    let location: string | undefined;
+    for (const [k, v] of Object.entries(result.headers ?? {})) if (k.toLowerCase() === 'location') location = v;
+    if (!location || (call.polls ?? 0) >= 10_000) return false;
+    let uri: string;
+    try {
+      uri = new URL(location, String(call.command.inputs.uri)).href;
+    } catch {
+      return false;
+    }
+    call.polls = (call.polls ?? 0) + 1;
+    const inputs: Record<string, unknown> = { method: 'GET', uri };
+    if (call.command.inputs.authentication !== undefined) inputs.authentication = call.command.inputs.authentication;
+    call.command = { ...call.command, inputs };
+    const delay = retryAfterMs(result.headers, this.ctx.nowMs) ?? 10_000;
+    const timerId = this.nextId('t');
+    call.retryTimer = timerId;
+    this.state.timers[timerId] = { reason: 'poll', record: call.record, callId };
+    this.commands.push({
+      type: 'startTimer',
+      timerId,
+      dueAt: new Date(this.ctx.nowMs + delay).toISOString(),
+      reason: 'poll',
+      action: call.command.action,
+    });
+    return true;
+  }
+
   /** Delay before retry number `k` (1-based) under a policy. */
   private retryDelay(policy: RetryPolicy, k: number): number {
     if (policy.type === 'fixed') return policy.intervalMs;
@@ -1294,6 +1331,7 @@ class Driver {
     let retryable = false;
     let statusCode: number | undefined;
     let wait: number | undefined;
+    if (result.kind === 'http' && this.startPolling(callId, result)) return;
     if (result.kind === 'http') {
       statusCode = result.statusCode;
       outputs = {
@@ -1372,10 +1410,12 @@ class Driver {
     }
     const call = timer.callId !== undefined ? this.state.calls[timer.callId] : undefined;
     if (!call) return;
-    if (timer.reason === 'retry') {
+    if (timer.reason === 'retry' || timer.reason === 'poll') {
       call.retryTimer = undefined;
-      call.attempt++;
-      call.attemptStart = this.now;
+      if (timer.reason === 'retry') {
+        call.attempt++;
+        call.attemptStart = this.now;
+      }
       call.command = { ...call.command, attempt: call.attempt };
       this.commands.push(call.command);
       return;

@@ -241,7 +241,7 @@ export interface CancelActionCommand {
 }
 
 /** Why a timer runs. */
-export type TimerReason = 'delay' | 'retry' | 'timeout';
+export type TimerReason = 'delay' | 'retry' | 'timeout' | 'poll';
 
 /** Call back with `timerElapsed` at `dueAt` (ISO 8601). */
 export interface StartTimerCommand {
@@ -346,6 +346,8 @@ export interface CallState {
   timeoutTimer?: string;
   /** Timer id of a pending retry wait. */
   retryTimer?: string;
+  /** Http async pattern: the action answered 202 with a Location and is being polled there. */
+  polls?: number;
   /** The evaluated command to re-send on retry. */
   command: ExecuteActionCommand;
   /** Retry policy after evaluation. */

@@ -103,13 +103,12 @@ export class TestRun {
 
   /** executeAction commands not answered yet, in issue order. */
   pendingCalls(): ExecuteActionCommand[] {
-    return this.commands.filter(
-      (c): c is ExecuteActionCommand =>
-        c.type === 'executeAction' &&
-        this.state.calls[c.callId] !== undefined &&
-        this.state.calls[c.callId]!.attempt === c.attempt &&
-        !this.state.calls[c.callId]!.retryTimer,
-    );
+    const last = new Map<string, ExecuteActionCommand>();
+    for (const c of this.commands) if (c.type === 'executeAction') last.set(c.callId, c);
+    return [...last.values()].filter((c) => {
+      const call = this.state.calls[c.callId];
+      return call !== undefined && !call.retryTimer;
+    });
   }
 
   /** Timers started and not fired or cancelled. */

@@ -1077,3 +1077,45 @@ describe('run state stays JSON', () => {
     expect(run.action('T')!.outputs).toEqual({ t: 638396640000000000, list: [0] });
   });
 });
+
+describe('Http async pattern (202 + Location)', () => {
+  it.each([
+    ['polls the Location until the answer is not 202', undefined, 3, 'Succeeded', 200],
+    ['DisableAsyncPattern takes the 202 as the answer', 'DisableAsyncPattern', 1, 'Succeeded', 202],
+  ])('%s', (_label, operationOptions, calls, status, finalCode) => {
+    const run = new TestRun(
+      def({
+        Start: {
+          type: 'Http',
+          inputs: { method: 'POST', uri: 'https://api.example.com/jobs', body: { x: 1 } },
+          ...(operationOptions ? { operationOptions } : {}),
+        },
+      }),
+    );
+    const sent: ExecuteActionCommand[] = [];
+    const answers = [
+      { kind: 'http' as const, statusCode: 202, headers: { Location: '/jobs/7', 'Retry-After': '5' } },
+      { kind: 'http' as const, statusCode: 202, headers: { location: 'https://api.example.com/jobs/7' } },
+      { kind: 'http' as const, statusCode: 200, body: { done: true } },
+    ];
+    for (let i = 0; i < 10 && run.state.status === 'Running'; i++) {
+      const call = run.pendingCalls()[0];
+      if (call) {
+        sent.push(call);
+        run.complete(call.callId, answers[sent.length - 1]!);
+      } else run.fire(run.pendingTimers()[0]!.timerId);
+    }
+    expect(sent).toHaveLength(calls);
+    expect(run.status('Start')).toBe(status);
+    expect((run.action('Start')!.outputs as { statusCode: number }).statusCode).toBe(finalCode);
+    if (calls === 3) {
+      expect(sent.slice(1).map((c) => [c.inputs.method, c.inputs.uri])).toEqual([
+        ['GET', 'https://api.example.com/jobs/7'],
+        ['GET', 'https://api.example.com/jobs/7'],
+      ]);
+      // Retry-After: 5 s for the first poll, the 10 s default for the second
+      expect(Date.parse(run.action('Start')!.endTime!) - Date.parse(run.action('Start')!.startTime!)).toBe(15_000);
+      expect(run.action('Start')!.inputs).toMatchObject({ method: 'POST' });
+    }
+  });
+});

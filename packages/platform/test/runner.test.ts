@@ -54,6 +54,11 @@ beforeAll(async () => {
       }),
     ),
   );
+  routes.set('/job', (_req, res) => res.writeHead(202, { Location: '/job/status', 'Retry-After': '1' }).end());
+  routes.set('/job/status', (_req, res) => {
+    if (hits.get('/job/status')! < 2) res.writeHead(202, { Location: '/job/status' }).end();
+    else res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"done":true}');
+  });
   routes.set('/hang', (_req, res) => {
     open.add(res); // never answers
   });
@@ -152,6 +157,21 @@ describe('Http action with retries against a real server', () => {
     });
     expect(result.status).toBe('Failed');
     expect(result.summary.actions.Call!.error!.code).toBe('HTTP_HOST_DENIED');
+  });
+});
+
+describe('Http async pattern against a real server', () => {
+  it('a 202 with Location is polled until the job answers 200', async () => {
+    hits.delete('/job');
+    hits.delete('/job/status');
+    const result = await runFlow({
+      flow: flow({ Start: { type: 'Http', inputs: { method: 'POST', uri: `${base}/job`, body: { n: 1 } } } }),
+      httpPolicy: { allowLoopback: true },
+      clock: virtualClock(),
+    });
+    expect(result.status).toBe('Succeeded');
+    expect([hits.get('/job'), hits.get('/job/status')]).toEqual([1, 2]);
+    expect(result.record.actions[0]!.outputs).toMatchObject({ statusCode: 200, body: { done: true } });
   });
 });
 
