@@ -1,6 +1,6 @@
 /** `patchbay principal create|list|disable|enable` — users and service principals. */
 import type { Command } from 'commander';
-import type { Principal } from '@patchbay/core';
+import type { Principal, Role } from '@patchbay/core';
 import type { PrincipalChange } from '@patchbay/platform';
 import type { CliContext } from '../context.js';
 
@@ -50,6 +50,18 @@ export function register(program: Command, ctx: CliContext): void {
       const list = await p.principals.list();
       if (o.json) ctx.printJson(list.map(principalJson));
       else ctx.printTable(['NAME', 'KIND', 'STATUS', 'ID'], list.map((x) => [x.name, x.kind, x.status, x.id]));
+    });
+  cmd
+    .command('assign <name>')
+    .description('give a principal a role (Admin, Maker, Viewer) in an environment')
+    .requiredOption('--env <name>', 'environment')
+    .requiredOption('--role <role>', 'Admin, Maker or Viewer')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { env: string; role: string; json?: boolean }) => {
+      const p = await ctx.platform();
+      await p.environments.assignRole({ environment: o.env, principal: name, role: o.role as Role });
+      if (o.json) ctx.printJson(await p.environments.roles(o.env));
+      else ctx.println(`${name} is ${o.role} in ${o.env}`);
     });
   cmd
     .command('disable <name>')
