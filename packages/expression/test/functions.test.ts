@@ -156,6 +156,18 @@ describe('conversion functions', () => {
     ["@json(xml('<r><e/></r>'))", { r: { e: null } }],
   ]);
 
+  it('json() and xml() read content envelopes (bodies the runtime did not parse)', () => {
+    const data: ContextData = {
+      trigger: {
+        outputs: { body: { '$content-type': 'text/plain', $content: Buffer.from('{"a":[1]}').toString('base64') } },
+      },
+      variables: { x: { '$content-type': 'text/plain', $content: Buffer.from('<a>1</a>').toString('base64') } },
+    };
+    expect(ev('@json(triggerBody()).a[0]', data)).toBe(1);
+    expect(ev("@json(xml(variables('x')))", data)).toEqual({ a: '1' });
+    expect(ev("@xpath(variables('x'), 'string(/a)')", data)).toBe('1');
+  });
+
   it('xml() produces XML values', () => {
     expect(text(ev("@xml('<name>Sophia Owen</name>')"))).toBe('<name>Sophia Owen</name>');
     expect(text(ev('@xml(json(\'{"person": {"name": "Sophia Owen", "city": "Seattle"}}\'))'))).toBe(

@@ -175,17 +175,15 @@ const exprArb: fc.Arbitrary<ExpressionNode> = fc.letrec<{ expr: ExpressionNode }
     fc
       .record({ name: identifier, args: fc.array(tie('expr'), { maxLength: 3 }) })
       .map(({ name, args }) => ({ kind: 'call' as const, name, args, start: 0, end: 0 })),
-    fc
-      .record({ target: tie('expr'), key: tie('expr'), optional: fc.boolean() })
-      .map(({ target, key, optional }) => ({
-        kind: 'access' as const,
-        target,
-        key,
-        optional,
-        dot: false,
-        start: 0,
-        end: 0,
-      })),
+    fc.record({ target: tie('expr'), key: tie('expr'), optional: fc.boolean() }).map(({ target, key, optional }) => ({
+      kind: 'access' as const,
+      target,
+      key,
+      optional,
+      dot: false,
+      start: 0,
+      end: 0,
+    })),
     fc.record({ target: tie('expr'), name: identifier, optional: fc.boolean() }).map(({ target, name, optional }) => ({
       kind: 'access' as const,
       target,

@@ -289,8 +289,11 @@ export const conversionFunctions: FunctionDef[] = [
     max: 1,
     pure: true,
     impl: (args, site) => {
-      const v = args[0];
+      let v = args[0];
       if (v === null || v === undefined) return {};
+      if (isXmlEnvelope(v)) return xmlToJson(parseXml(site, xmlTextOf(site, v, 0)));
+      // other content (text/plain, application/json bodies the runtime did not parse): its text
+      if (isContentEnvelope(v)) v = bytesToText(base64ToBytes(v.$content));
       if (typeof v === 'string') {
         try {
           return parseJson(v);
@@ -304,7 +307,6 @@ export const conversionFunctions: FunctionDef[] = [
           throw e;
         }
       }
-      if (isXmlEnvelope(v)) return xmlToJson(parseXml(site, xmlTextOf(site, v, 0)));
       return cloneJson(v);
     },
   },
@@ -352,6 +354,11 @@ export const conversionFunctions: FunctionDef[] = [
         return xmlEnvelope(v);
       }
       if (isXmlEnvelope(v)) return v;
+      if (isContentEnvelope(v)) {
+        const text = xmlTextOf(site, v, 0);
+        parseXml(site, text);
+        return xmlEnvelope(text);
+      }
       if (Array.isArray(v))
         return fail(site, 'a JSON array cannot be converted to XML; wrap it in an object with one root property');
       if (isObject(v)) return xmlEnvelope(jsonToXml(site, v));
