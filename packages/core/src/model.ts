@@ -18,6 +18,8 @@ export interface Environment {
 
 /** Per-environment policy (design §3F, §6): connector and outbound HTTP rules. */
 export interface EnvironmentPolicy {
+  /** Days run history is kept; older runs are pruned (default 30). */
+  runRetentionDays?: number;
   /** Connector ids that may not be used in this environment (flows using them are Suspended). */
   blockedConnectors: string[];
   /** When non-empty, outbound HTTP may reach only these hosts (exact or `*.suffix`). */
@@ -320,4 +322,34 @@ export interface Solution {
   components: SolutionComponent[];
   installedOn: string;
   modifiedOn: string;
+}
+
+/** Final or current status of a run (Logic Apps run statuses). */
+export type RunStatusName = 'Running' | 'Succeeded' | 'Failed' | 'Cancelled' | 'Skipped';
+
+/**
+ * A flow run as stored (design §3G). `record` is the redacted run history produced by the engine
+ * (trigger, every action execution with inputs, outputs, status, timing, retries, iterations;
+ * secure data already redacted, large values cut with a marker). Times are ISO 8601.
+ */
+export interface Run {
+  id: string;
+  environmentId: string;
+  flowId: string;
+  flowName: string;
+  status: RunStatusName;
+  /** What started it: `manual`, `http`, `recurrence`, `child`, `resubmit`, `test`. */
+  startedBy: string;
+  /** The principal that started it, when known. */
+  invokerId?: string;
+  startTime: string;
+  endTime?: string;
+  durationMs?: number;
+  error?: { code: string; message: string };
+  /** The flow's answer (Response action), redacted like the history. */
+  response?: { statusCode: number; headers?: Record<string, string>; body?: unknown };
+  /** The redacted history record (engine RunRecord). */
+  record: unknown;
+  /** The run this one resubmits, when it is a resubmission. */
+  resubmittedFrom?: string;
 }

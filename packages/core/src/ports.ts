@@ -12,6 +12,7 @@ import type {
   Flow,
   Principal,
   RoleAssignment,
+  Run,
   Solution,
 } from './model.js';
 
@@ -141,6 +142,15 @@ export interface Repositories {
     listByEnvironment(environmentId: string): Promise<SecretRecord[]>;
     deleteByOwner(ownerId: string): Promise<void>;
     delete(ownerId: string, name: string): Promise<void>;
+  };
+  runs: {
+    insert(r: Run): Promise<void>;
+    update(r: Run): Promise<void>;
+    get(id: string): Promise<Run | undefined>;
+    /** Newest first. `limit` default 50. Listing omits `record` (undefined) unless `withRecord`. */
+    list(q: { environmentId: string; flowId?: string; status?: string; limit?: number; before?: string; withRecord?: boolean }): Promise<Run[]>;
+    /** Deletes runs of the environment that started before `before` (ISO); returns how many. */
+    prune(environmentId: string, before: string): Promise<number>;
   };
   dataKeys: {
     insert(k: DataKeyRecord): Promise<void>;

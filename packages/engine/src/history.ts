@@ -128,7 +128,11 @@ export interface RunSummary {
 
 /** Summarises a run (redacted): status, response, outputs, and each action's latest status and error. Pass `record` when you already have it. */
 export function summarizeRun(state: RunState, record?: RunRecord): RunSummary {
-  const rec = record ?? runRecord(state);
+  return summarizeRecord(record ?? runRecord(state));
+}
+
+/** Summarises a stored history record (see {@link summarizeRun}). */
+export function summarizeRecord(rec: RunRecord): RunSummary {
   const actions: RunSummary['actions'] = {};
   const counts: Record<string, number> = {};
   for (const a of rec.actions) counts[a.name] = (counts[a.name] ?? 0) + 1;

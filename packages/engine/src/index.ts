@@ -34,6 +34,7 @@ export {
 export {
   runRecord,
   summarizeRun,
+  summarizeRecord,
   historyAction,
   REDACTED,
   type RunRecord,

@@ -22,3 +22,4 @@ export type { ImportPlan, PlanProblem, PlannedConnector, PlannedReference, Plann
 export type { ImportOptions, ImportResult, ImportStep, FlowOutcome } from './deploy/apply.js';
 export { effectiveVariableValues, setVariableValue, variableSecretOwner } from './deploy/variables.js';
 export { childFlowIdsOf } from './deploy/flow-records.js';
+export { RunService, capHistory, DEFAULT_HISTORY_VALUE_CAP, type RunOptions, type ConnectorInvokerFactory } from './services/runs.js';

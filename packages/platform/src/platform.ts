@@ -16,6 +16,7 @@ import { ConnectionService } from './services/connections.js';
 import { ReferenceService } from './services/references.js';
 import { FlowService } from './services/flows.js';
 import { SolutionService } from './services/solutions.js';
+import { RunService } from './services/runs.js';
 
 /** Options of {@link createPlatform}. */
 export interface CreatePlatformOptions {
@@ -23,6 +24,8 @@ export interface CreatePlatformOptions {
   keyring: Keyring;
   clock?: Clock;
   ids?: IdGenerator;
+  /** Environment variables (PATCHBAY_HISTORY_VALUE_CAP, …). */
+  env?: Record<string, string | undefined>;
 }
 
 /** Options of {@link openPlatform}. */
@@ -46,8 +49,12 @@ export class Platform {
   readonly references: ReferenceService;
   readonly flows: FlowService;
   readonly solutions: SolutionService;
+  readonly runs: RunService;
 
-  constructor(readonly ctx: PlatformContext) {
+  constructor(
+    readonly ctx: PlatformContext,
+    env: Record<string, string | undefined> = {},
+  ) {
     this.environments = new EnvironmentService(ctx);
     this.principals = new PrincipalService(ctx);
     this.connectors = new ConnectorService(ctx, this.environments);
@@ -55,6 +62,7 @@ export class Platform {
     this.references = new ReferenceService(ctx, this.environments);
     this.flows = new FlowService(ctx, this.environments);
     this.solutions = new SolutionService(ctx, this.environments);
+    this.runs = new RunService(ctx, this.environments, this.flows, env);
   }
 
   get store(): Store {
@@ -78,7 +86,7 @@ export async function createPlatform(options: CreatePlatformOptions): Promise<Pl
   const vault = new SecretVault({ store: options.store, keyring: options.keyring, clock, ids });
   const ctx = new PlatformContext(options.store, vault, clock, ids);
   await ensureLocalAdmin(ctx);
-  return new Platform(ctx);
+  return new Platform(ctx, options.env ?? {});
 }
 
 /** Opens the store and keyring named by the options and returns the platform. */
@@ -88,7 +96,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     options.databaseUrl ? { databaseUrl: options.databaseUrl } : { sqliteFile: join(options.dataDir, 'patchbay.db') },
   );
   try {
-    return await createPlatform({ store, keyring, ...(options.clock ? { clock: options.clock } : {}), ...(options.ids ? { ids: options.ids } : {}) });
+    return await createPlatform({ store, keyring, env: options.env ?? {}, ...(options.clock ? { clock: options.clock } : {}), ...(options.ids ? { ids: options.ids } : {}) });
   } catch (e) {
     await store.close();
     throw e;

@@ -165,9 +165,34 @@ const m001: Migration = {
   },
 };
 
+const m002: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('runs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('environment_id', 'text', (c) => c.notNull())
+      .addColumn('flow_id', 'text', (c) => c.notNull())
+      .addColumn('flow_name', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('started_by', 'text', (c) => c.notNull())
+      .addColumn('invoker_id', 'text')
+      .addColumn('start_time', 'text', (c) => c.notNull())
+      .addColumn('end_time', 'text')
+      .addColumn('duration_ms', 'integer')
+      .addColumn('error', 'text')
+      .addColumn('response', 'text')
+      .addColumn('record', 'text', (c) => c.notNull())
+      .addColumn('resubmitted_from', 'text')
+      .execute();
+    await db.schema.createIndex('runs_env_start_idx').on('runs').columns(['environment_id', 'start_time']).execute();
+    await db.schema.createIndex('runs_flow_start_idx').on('runs').columns(['environment_id', 'flow_id', 'start_time']).execute();
+  },
+};
+
 /** Every migration, in order. Names sort lexically. */
 export const migrations: Record<string, Migration> = {
   '001_connection_model': m001,
+  '002_runs': m002,
 };
 
 /** A Kysely MigrationProvider over {@link migrations} (no files read at run time). */

@@ -15,6 +15,7 @@ import type {
   Principal,
   Repositories,
   RoleAssignment,
+  Run,
   SecretRecord,
   Solution,
 } from '@patchbay/core';
@@ -590,6 +591,38 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         await db.deleteFrom('secrets').where('owner_id', '=', ownerId).where('name', '=', name).execute();
       },
     },
+    runs: {
+      async insert(r: Run) {
+        await db.insertInto('runs').values(runRow(r)).execute();
+      },
+      async update(r: Run) {
+        const { id: _id, ...rest } = runRow(r);
+        await db.updateTable('runs').set(rest).where('id', '=', r.id).execute();
+      },
+      async get(id) {
+        const r = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+        return r && runFromRow(r, true);
+      },
+      async list(q) {
+        let query = db.selectFrom('runs').where('environment_id', '=', q.environmentId);
+        if (q.flowId) query = query.where('flow_id', '=', q.flowId);
+        if (q.status) query = query.where('status', '=', q.status);
+        if (q.before) query = query.where('start_time', '<', q.before);
+        const rows = await (q.withRecord
+          ? query.selectAll()
+          : query.select(['id', 'environment_id', 'flow_id', 'flow_name', 'status', 'started_by', 'invoker_id', 'start_time', 'end_time', 'duration_ms', 'error', 'response', 'resubmitted_from'])
+        )
+          .orderBy('start_time', 'desc')
+          .orderBy('id', 'desc')
+          .limit(q.limit ?? 50)
+          .execute();
+        return rows.map((r) => runFromRow({ record: 'null', ...r }, Boolean(q.withRecord)));
+      },
+      async prune(environmentId, before) {
+        const res = await db.deleteFrom('runs').where('environment_id', '=', environmentId).where('start_time', '<', before).executeTakeFirst();
+        return Number(res.numDeletedRows);
+      },
+    },
     dataKeys: {
       async insert(k: DataKeyRecord) {
         await db
@@ -620,6 +653,45 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       },
     },
   };
+}
+
+function runRow(r: Run): Database['runs'] {
+  return {
+    id: r.id,
+    environment_id: r.environmentId,
+    flow_id: r.flowId,
+    flow_name: r.flowName,
+    status: r.status,
+    started_by: r.startedBy,
+    invoker_id: r.invokerId ?? null,
+    start_time: r.startTime,
+    end_time: r.endTime ?? null,
+    duration_ms: r.durationMs ?? null,
+    error: r.error ? j(r.error) : null,
+    response: r.response ? j(r.response) : null,
+    record: j(r.record ?? null),
+    resubmitted_from: r.resubmittedFrom ?? null,
+  };
+}
+
+function runFromRow(r: Database['runs'], withRecord: boolean): Run {
+  const run: Run = {
+    id: r.id,
+    environmentId: r.environment_id,
+    flowId: r.flow_id,
+    flowName: r.flow_name,
+    status: r.status as Run['status'],
+    startedBy: r.started_by,
+    startTime: r.start_time,
+    record: withRecord ? p(r.record) : undefined,
+  };
+  if (r.invoker_id !== null) run.invokerId = r.invoker_id;
+  if (r.end_time !== null) run.endTime = r.end_time;
+  if (r.duration_ms !== null) run.durationMs = Number(r.duration_ms);
+  if (r.error !== null) run.error = p(r.error);
+  if (r.response !== null) run.response = p(r.response);
+  if (r.resubmitted_from !== null) run.resubmittedFrom = r.resubmitted_from;
+  return run;
 }
 
 function principalFromRow(r: Database['principals']): Principal {

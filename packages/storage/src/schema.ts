@@ -141,6 +141,23 @@ export interface DataKeysTable {
   created_on: string;
 }
 
+export interface RunsTable {
+  id: string;
+  environment_id: string;
+  flow_id: string;
+  flow_name: string;
+  status: string;
+  started_by: string;
+  invoker_id: string | null;
+  start_time: string;
+  end_time: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  response: string | null;
+  record: string;
+  resubmitted_from: string | null;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   environments: EnvironmentsTable;
@@ -155,4 +172,5 @@ export interface Database {
   solutions: SolutionsTable;
   secrets: SecretsTable;
   data_keys: DataKeysTable;
+  runs: RunsTable;
 }

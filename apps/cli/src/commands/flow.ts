@@ -7,15 +7,16 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, PatchbayError, invalid } from '@patchbay/core';
+import { PatchbayError, invalid } from '@patchbay/core';
 import {
   runFlow,
   virtualClock,
   type ChildFlowResolver,
   type RunFlowOptions,
-  type RunFlowResult,
 } from '@patchbay/platform';
 import { usageError, type CliContext } from '../context.js';
+import { registerFlowEnvCommands } from './flow-env.js';
+import { printRun, runExitCode } from './run-output.js';
 
 type StaticResults = NonNullable<RunFlowOptions['staticResults']>;
 
@@ -89,43 +90,6 @@ function folderResolver(dir: string): ChildFlowResolver {
     const flow = JSON.parse((await readFile(join(dir, hit), 'utf8')).replace(/^\uFEFF/, '')) as unknown;
     return { flow, workflow: { id: workflowId, displayName: hit.slice(0, -suffix.length) } };
   };
-}
-
-function ms(start?: string, end?: string): string {
-  if (!start || !end) return '';
-  return `${Date.parse(end) - Date.parse(start)} ms`;
-}
-
-/** Prints a run for people: status, response, outputs, every action, then the failed ones with their errors. */
-export function printRun(ctx: CliContext, result: RunFlowResult): void {
-  const rec = result.record;
-  ctx.println(`run ${rec.runId}: ${rec.status}${rec.endTime ? ` (${ms(rec.startTime, rec.endTime)})` : ''}`);
-  if (rec.error) ctx.println(`error: ${rec.error.code}: ${rec.error.message}`);
-  if (rec.response) ctx.println(`response: ${rec.response.statusCode} ${JSON.stringify(rec.response.body)}`);
-  if (rec.outputs && Object.keys(rec.outputs).length > 0) ctx.println(`outputs: ${JSON.stringify(rec.outputs)}`);
-  if (rec.actions.length > 0) {
-    ctx.println('');
-    ctx.printTable(
-      ['ACTION', 'STATUS', 'DURATION', 'ITERATION'],
-      rec.actions.map((a) => [
-        a.name,
-        a.status,
-        a.durationMs !== undefined ? `${a.durationMs} ms` : '',
-        a.repetition?.map((r) => `${r.loop}[${r.index}]`).join(' '),
-      ]),
-    );
-  }
-  const failed = rec.actions.filter((a) => a.status === 'Failed' || a.status === 'TimedOut');
-  if (failed.length > 0) {
-    ctx.println('');
-    ctx.println('failed actions:');
-    for (const a of failed) ctx.println(`  ${a.name}: ${a.error ? `${a.error.code}: ${a.error.message}` : a.status}`);
-  }
-}
-
-/** Exit code of a finished run: 0 Succeeded (or Skipped: trigger conditions not met), 5 Failed or Cancelled. */
-export function runExitCode(status: string): number {
-  return status === 'Failed' || status === 'Cancelled' ? ExitCode.Partial : ExitCode.Ok;
 }
 
 /**
@@ -236,7 +200,7 @@ export function flowCommand(program: Command, ctx: CliContext): Command {
   return flow;
 }
 
-/** Registers the `flow` commands on the program. */
+/** Registers the `flow` commands on the program: `test` here, `list`/`on`/`off`/`run` from flow-env.ts. */
 export function register(program: Command, ctx: CliContext): void {
-  flowCommand(program, ctx);
+  registerFlowEnvCommands(flowCommand(program, ctx), ctx);
 }
