@@ -353,3 +353,25 @@ export interface Run {
   /** The run this one resubmits, when it is a resubmission. */
   resubmittedFrom?: string;
 }
+
+/**
+ * One audit log entry (design §6): every change (who, when, what, before/after without secrets)
+ * and every secret decryption (which run, which action, which connection).
+ */
+export interface AuditEvent {
+  id: string;
+  /** ISO 8601. */
+  at: string;
+  /** The acting principal (absent for the system itself, e.g. a scheduled run). */
+  actorId?: string;
+  actorName?: string;
+  environmentId?: string;
+  /** Dotted verb, e.g. `connection.create`, `reference.bind`, `solution.import`, `secret.decrypt`. */
+  action: string;
+  target: { type: string; id: string; name?: string };
+  /** State before and after the change, without secret values. */
+  before?: unknown;
+  after?: unknown;
+  /** More context: for `secret.decrypt` `{runId, actionName, connectionId, secretNames}`. */
+  details?: Record<string, unknown>;
+}

@@ -3,6 +3,7 @@
  * (storage implements {@link Store}; the platform supplies the clock and id generator).
  */
 import type {
+  AuditEvent,
   Connection,
   ConnectionReference,
   Connector,
@@ -151,6 +152,19 @@ export interface Repositories {
     list(q: { environmentId: string; flowId?: string; status?: string; limit?: number; before?: string; withRecord?: boolean }): Promise<Run[]>;
     /** Deletes runs of the environment that started before `before` (ISO); returns how many. */
     prune(environmentId: string, before: string): Promise<number>;
+  };
+  audit: {
+    append(e: AuditEvent): Promise<void>;
+    /** Newest first; `limit` default 100. */
+    list(q: {
+      environmentId?: string;
+      action?: string;
+      actorId?: string;
+      targetId?: string;
+      since?: string;
+      until?: string;
+      limit?: number;
+    }): Promise<AuditEvent[]>;
   };
   dataKeys: {
     insert(k: DataKeyRecord): Promise<void>;

@@ -3,7 +3,7 @@
  * generator, plus small helpers (current instant as ISO string, actor lookup).
  */
 import { randomUUID } from 'node:crypto';
-import { forbidden, notFound, type Clock, type IdGenerator, type Principal, type Repositories, type Store } from '@patchbay/core';
+import { forbidden, notFound, type AuditEvent, type Clock, type IdGenerator, type Principal, type Repositories, type Store } from '@patchbay/core';
 import type { SecretVault } from './secrets/vault.js';
 
 /** The name of the local administrator principal created with every store. */
@@ -40,6 +40,23 @@ export class PlatformContext {
       throw forbidden('PRINCIPAL_DISABLED', `principal ${p.name} is disabled and cannot act`, { principal: p.name });
     }
     return p;
+  }
+
+  /**
+   * Appends an audit entry (design §6) in the caller's transaction, so the entry commits with the
+   * change it records. `before`/`after` must hold no secret value (records of the model never do).
+   */
+  async audit(
+    tx: Repositories,
+    e: Omit<AuditEvent, 'id' | 'at' | 'actorId' | 'actorName'> & { actor?: Principal | undefined },
+  ): Promise<void> {
+    const { actor, ...rest } = e;
+    await tx.audit.append({
+      id: this.ids.newId(),
+      at: this.nowIso(),
+      ...(actor ? { actorId: actor.id, actorName: actor.name } : {}),
+      ...rest,
+    });
   }
 
   /** True when the principal is an Admin of the environment (the local admin is Admin everywhere). */

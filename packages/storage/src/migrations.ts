@@ -189,10 +189,33 @@ const m002: Migration = {
   },
 };
 
+const m003: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('audit_log')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('actor_id', 'text')
+      .addColumn('actor_name', 'text')
+      .addColumn('environment_id', 'text')
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('target_type', 'text', (c) => c.notNull())
+      .addColumn('target_id', 'text', (c) => c.notNull())
+      .addColumn('target_name', 'text')
+      .addColumn('before', 'text')
+      .addColumn('after', 'text')
+      .addColumn('details', 'text')
+      .execute();
+    await db.schema.createIndex('audit_log_at_idx').on('audit_log').column('at').execute();
+    await db.schema.createIndex('audit_log_env_at_idx').on('audit_log').columns(['environment_id', 'at']).execute();
+  },
+};
+
 /** Every migration, in order. Names sort lexically. */
 export const migrations: Record<string, Migration> = {
   '001_connection_model': m001,
   '002_runs': m002,
+  '003_audit': m003,
 };
 
 /** A Kysely MigrationProvider over {@link migrations} (no files read at run time). */

@@ -4,6 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import type {
+  AuditEvent,
   Connection,
   ConnectionReference,
   Connector,
@@ -621,6 +622,48 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       async prune(environmentId, before) {
         const res = await db.deleteFrom('runs').where('environment_id', '=', environmentId).where('start_time', '<', before).executeTakeFirst();
         return Number(res.numDeletedRows);
+      },
+    },
+    audit: {
+      async append(e: AuditEvent) {
+        await db
+          .insertInto('audit_log')
+          .values({
+            id: e.id,
+            at: e.at,
+            actor_id: e.actorId ?? null,
+            actor_name: e.actorName ?? null,
+            environment_id: e.environmentId ?? null,
+            action: e.action,
+            target_type: e.target.type,
+            target_id: e.target.id,
+            target_name: e.target.name ?? null,
+            before: e.before === undefined ? null : j(e.before),
+            after: e.after === undefined ? null : j(e.after),
+            details: e.details === undefined ? null : j(e.details),
+          })
+          .execute();
+      },
+      async list(q) {
+        let query = db.selectFrom('audit_log').selectAll();
+        if (q.environmentId) query = query.where('environment_id', '=', q.environmentId);
+        if (q.action) query = q.action.endsWith('.*') ? query.where('action', 'like', `${q.action.slice(0, -1)}%`) : query.where('action', '=', q.action);
+        if (q.actorId) query = query.where('actor_id', '=', q.actorId);
+        if (q.targetId) query = query.where('target_id', '=', q.targetId);
+        if (q.since) query = query.where('at', '>=', q.since);
+        if (q.until) query = query.where('at', '<', q.until);
+        const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(q.limit ?? 100).execute();
+        return rows.map((r) => {
+          const e: AuditEvent = { id: r.id, at: r.at, action: r.action, target: { type: r.target_type, id: r.target_id } };
+          if (r.target_name !== null) e.target.name = r.target_name;
+          if (r.actor_id !== null) e.actorId = r.actor_id;
+          if (r.actor_name !== null) e.actorName = r.actor_name;
+          if (r.environment_id !== null) e.environmentId = r.environment_id;
+          if (r.before !== null) e.before = p(r.before);
+          if (r.after !== null) e.after = p(r.after);
+          if (r.details !== null) e.details = p(r.details);
+          return e;
+        });
       },
     },
     dataKeys: {

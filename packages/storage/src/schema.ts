@@ -158,6 +158,21 @@ export interface RunsTable {
   resubmitted_from: string | null;
 }
 
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  environment_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  target_name: string | null;
+  before: string | null;
+  after: string | null;
+  details: string | null;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   environments: EnvironmentsTable;
@@ -173,4 +188,5 @@ export interface Database {
   secrets: SecretsTable;
   data_keys: DataKeysTable;
   runs: RunsTable;
+  audit_log: AuditLogTable;
 }

@@ -137,6 +137,20 @@ async function apply(ctx: PlatformContext, tx: Repositories, work: PlanWork, o: 
   });
   await step('solution');
   await reevaluateEnvironment(ctx, tx, env.id);
+  await ctx.audit(tx, {
+    actor: work.actor,
+    environmentId: env.id,
+    action: 'solution.import',
+    target: { type: 'solution', id: plan.solution.uniqueName, name: plan.solution.displayName },
+    ...(existing ? { before: { version: existing.version } } : {}),
+    after: { version: plan.solution.version },
+    details: {
+      references: plan.references.map((r) => ({ logicalName: r.logicalName, action: r.action, binding: r.binding })),
+      flows: plan.flows.map((f) => ({ id: f.id, name: f.name, action: f.action })),
+      connectors: plan.connectors.map((c) => ({ id: c.id, status: c.status })),
+      variables: plan.variables.map((v) => ({ schemaName: v.schemaName, source: v.value.source })),
+    },
+  });
   await step('activation');
   const flows: FlowOutcome[] = [];
   for (const pf of plan.flows) {

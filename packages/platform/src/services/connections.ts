@@ -99,6 +99,7 @@ export class ConnectionService {
         const key = Object.keys(secrets).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
         await this.ctx.vault.put(tx, { environmentId: env.id, ownerId: conn.id, name, value: secrets[key] ?? '' });
       }
+      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'connection.create', target: { type: 'connection', id: conn.id, name: conn.displayName }, after: conn });
       return conn;
     });
   }
@@ -124,21 +125,21 @@ export class ConnectionService {
 
   /** Shares a connection (CanUse / CanUseAndShare). Flows of the environment are re-evaluated. */
   async share(options: { id: string; with: string; role: ShareRole; actor?: string }): Promise<ConnectionChange> {
-    return this.change(options.id, options.actor, async (tx, conn, actor) =>
+    return this.change('connection.share', options.id, options.actor, async (tx, conn, actor) =>
       shareConnection({ connection: conn, actor, target: await this.ctx.principal(options.with, tx), role: options.role, now: this.ctx.nowIso() }),
     );
   }
 
   /** Removes a share. Flows that relied on it turn Off, listed in the result. */
   async unshare(options: { id: string; with: string; actor?: string }): Promise<ConnectionChange> {
-    return this.change(options.id, options.actor, async (tx, conn, actor) =>
+    return this.change('connection.unshare', options.id, options.actor, async (tx, conn, actor) =>
       unshareConnection({ connection: conn, actor, target: await this.ctx.principal(options.with, tx), now: this.ctx.nowIso() }),
     );
   }
 
   /** Transfers ownership (to a user or a service principal). Environment Admins may transfer any connection. */
   async transfer(options: { id: string; to: string; actor?: string; keepAccess?: boolean }): Promise<ConnectionChange> {
-    return this.change(options.id, options.actor, async (tx, conn, actor) => {
+    return this.change('connection.transfer', options.id, options.actor, async (tx, conn, actor) => {
       const isAdmin = await this.ctx.isAdmin(actor, conn.environmentId, tx);
       return transferConnection({
         connection: conn,
@@ -159,7 +160,15 @@ export class ConnectionService {
       if (options.message) next.statusMessage = options.message;
       else delete next.statusMessage;
       await tx.connections.update(next);
-      return { connection: next, flows: await reevaluateEnvironment(this.ctx, tx, conn.environmentId) };
+      const flows = await reevaluateEnvironment(this.ctx, tx, conn.environmentId);
+      await this.ctx.audit(tx, {
+        environmentId: conn.environmentId,
+        action: 'connection.status',
+        target: { type: 'connection', id: conn.id, name: conn.displayName },
+        before: { status: conn.status },
+        after: { status: next.status, ...(next.statusMessage ? { statusMessage: next.statusMessage } : {}) },
+      });
+      return { connection: next, flows };
     });
   }
 
@@ -195,11 +204,20 @@ export class ConnectionService {
       await tx.secrets.deleteByOwner(conn.id);
       await tx.connections.delete(conn.id);
       const flows = await reevaluateEnvironment(this.ctx, tx, conn.environmentId);
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: conn.environmentId,
+        action: 'connection.delete',
+        target: { type: 'connection', id: conn.id, name: conn.displayName },
+        before: conn,
+        details: { unboundReferences: bound.map((r) => r.logicalName), flowsTurnedOff: flows.map((f) => f.name) },
+      });
       return { connection: conn, flows, unboundReferences: bound.map((r) => r.logicalName) };
     });
   }
 
   private async change(
+    action: string,
     id: string,
     actorName: string | undefined,
     fn: (tx: Repositories, conn: Connection, actor: Principal) => Promise<Connection>,
@@ -209,7 +227,9 @@ export class ConnectionService {
       const conn = await this.get(id, tx);
       const next = await fn(tx, conn, actor);
       await tx.connections.update(next);
-      return { connection: next, flows: await reevaluateEnvironment(this.ctx, tx, conn.environmentId) };
+      const flows = await reevaluateEnvironment(this.ctx, tx, conn.environmentId);
+      await this.ctx.audit(tx, { actor, environmentId: conn.environmentId, action, target: { type: 'connection', id: conn.id, name: conn.displayName }, before: conn, after: next });
+      return { connection: next, flows };
     });
   }
 }

@@ -84,6 +84,7 @@ export class ConnectorService {
       };
       await tx.connectors.upsert(c);
       await reevaluateEnvironment(this.ctx, tx, env.id);
+      await this.ctx.audit(tx, { environmentId: env.id, action: 'connector.add', target: { type: 'connector', id: c.id, name: c.displayName } });
       return c;
     });
   }
@@ -116,6 +117,7 @@ export class ConnectorService {
       };
       await tx.connectors.upsert(c);
       await reevaluateEnvironment(this.ctx, tx, env.id);
+      await this.ctx.audit(tx, { environmentId: env.id, action: 'connector.install', target: { type: 'connector', id: c.id, name: c.displayName }, details: { replaced: Boolean(existing) } });
       return c;
     };
     return repos ? run(repos) : this.ctx.store.transaction(run);

@@ -45,6 +45,7 @@ export class EnvironmentService {
       };
       await tx.environments.insert(env);
       await tx.roles.set({ environmentId: env.id, principalId: actor.id, role: 'Admin' });
+      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'environment.create', target: { type: 'environment', id: env.id, name: env.name }, after: env });
       return env;
     });
   }
@@ -75,6 +76,7 @@ export class EnvironmentService {
       const p = await this.ctx.principal(options.principal, tx);
       const a: RoleAssignment = { environmentId: env.id, principalId: p.id, role: options.role };
       await tx.roles.set(a);
+      await this.ctx.audit(tx, { environmentId: env.id, action: 'role.assign', target: { type: 'principal', id: p.id, name: p.name }, after: { role: a.role } });
       return a;
     });
   }
@@ -85,6 +87,7 @@ export class EnvironmentService {
       const env = await this.get(options.environment);
       const p = await this.ctx.principal(options.principal, tx);
       await tx.roles.remove(env.id, p.id);
+      await this.ctx.audit(tx, { environmentId: env.id, action: 'role.remove', target: { type: 'principal', id: p.id, name: p.name } });
     });
   }
 
@@ -101,6 +104,7 @@ export class EnvironmentService {
       const env = await this.get(options.environment);
       const next = { ...env, policy: { ...env.policy, ...options.policy } };
       await tx.environments.update(next);
+      await this.ctx.audit(tx, { environmentId: env.id, action: 'environment.policy', target: { type: 'environment', id: env.id, name: env.name }, before: env.policy, after: next.policy });
       return next;
     });
   }

@@ -59,9 +59,16 @@ export class FlowService {
     turnedOn: boolean,
   ): Promise<{ flow: Flow; changes: FlowStateChange[] }> {
     return this.ctx.store.transaction(async (tx) => {
-      await this.ctx.actor(options.actor, tx);
+      const actor = await this.ctx.actor(options.actor, tx);
       const flow = await this.get(options.environment, options.flow, tx);
       if (flow.turnedOn !== turnedOn) await tx.flows.update({ ...flow, turnedOn });
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: flow.environmentId,
+        action: turnedOn ? 'flow.on' : 'flow.off',
+        target: { type: 'flow', id: flow.id, name: flow.name },
+        before: { turnedOn: flow.turnedOn, state: flow.state },
+      });
       const changes = await reevaluateEnvironment(this.ctx, tx, flow.environmentId);
       const fresh = await tx.flows.get(flow.environmentId, flow.id);
       return { flow: fresh ?? flow, changes };

@@ -47,6 +47,7 @@ export class PrincipalService {
         createdOn: this.ctx.nowIso(),
       };
       await tx.principals.insert(p);
+      await this.ctx.audit(tx, { action: 'principal.create', target: { type: 'principal', id: p.id, name: p.name }, after: p });
       return p;
     });
   }
@@ -84,6 +85,13 @@ export class PrincipalService {
       const next = { ...p, status };
       await tx.principals.update(next);
       const flows = await reevaluateAll(this.ctx, tx);
+      await this.ctx.audit(tx, {
+        action: status === 'disabled' ? 'principal.disable' : 'principal.enable',
+        target: { type: 'principal', id: p.id, name: p.name },
+        before: { status: p.status },
+        after: { status },
+        details: { flows: flows.map((f) => ({ environment: f.environment, flow: f.name, from: f.from, to: f.to })) },
+      });
       return { principal: next, flows };
     });
   }

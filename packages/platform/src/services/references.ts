@@ -104,6 +104,7 @@ export class ReferenceService {
       };
       await tx.references.insert(ref);
       await reevaluateEnvironment(this.ctx, tx, env.id);
+      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'reference.create', target: { type: 'connectionReference', id: ref.id, name: ref.logicalName }, after: ref });
       return ref;
     });
   }
@@ -143,6 +144,14 @@ export class ReferenceService {
       const next = bindReference({ reference: ref, connection: conn, actor, now: this.ctx.nowIso() });
       await tx.references.update(next);
       const flows = await reevaluateEnvironment(this.ctx, tx, ref.environmentId);
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: ref.environmentId,
+        action: 'reference.bind',
+        target: { type: 'connectionReference', id: ref.id, name: ref.logicalName },
+        before: { connectionId: ref.connectionId },
+        after: { connectionId: next.connectionId },
+      });
       return { reference: next, previousConnectionId: ref.connectionId, usages: await usagesOf(tx, next), flows };
     });
   }
@@ -150,11 +159,19 @@ export class ReferenceService {
   /** Removes a binding; flows using the reference turn Off (`unbound`), listed in the result. */
   async unbind(options: { environment: string; logicalName: string; actor?: string }): Promise<BindResult> {
     return this.ctx.store.transaction(async (tx) => {
-      await this.ctx.actor(options.actor, tx);
+      const actor = await this.ctx.actor(options.actor, tx);
       const ref = await this.get(options.environment, options.logicalName, tx);
       const next = { ...ref, connectionId: null, modifiedOn: this.ctx.nowIso() };
       await tx.references.update(next);
       const flows = await reevaluateEnvironment(this.ctx, tx, ref.environmentId);
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: ref.environmentId,
+        action: 'reference.unbind',
+        target: { type: 'connectionReference', id: ref.id, name: ref.logicalName },
+        before: { connectionId: ref.connectionId },
+        after: { connectionId: null },
+      });
       return { reference: next, previousConnectionId: ref.connectionId, usages: await usagesOf(tx, next), flows };
     });
   }
@@ -189,7 +206,7 @@ export class ReferenceService {
    */
   async delete(options: { environment: string; logicalName: string; force?: boolean; actor?: string }): Promise<{ reference: ConnectionReference; flows: FlowStateChange[] }> {
     return this.ctx.store.transaction(async (tx) => {
-      await this.ctx.actor(options.actor, tx);
+      const actor = await this.ctx.actor(options.actor, tx);
       const ref = await this.get(options.environment, options.logicalName, tx);
       const usages = await usagesOf(tx, ref);
       if (usages.length > 0 && !options.force) {
@@ -200,7 +217,9 @@ export class ReferenceService {
         );
       }
       await tx.references.delete(ref.id);
-      return { reference: ref, flows: await reevaluateEnvironment(this.ctx, tx, ref.environmentId) };
+      const flows = await reevaluateEnvironment(this.ctx, tx, ref.environmentId);
+      await this.ctx.audit(tx, { actor, environmentId: ref.environmentId, action: 'reference.delete', target: { type: 'connectionReference', id: ref.id, name: ref.logicalName }, before: ref });
+      return { reference: ref, flows };
     });
   }
 }
