@@ -2,14 +2,13 @@
 // Flows: a 5-action flow (trigger → InitializeVariable → Compose → If(SetVariable) → Response)
 // and a 100-iteration Foreach. Measured three ways: the bare engine (compile once, startRun per
 // run, no runner), the in-process runner (`runFlow`) with the history kept in memory, and with
-// the history written to a SQLite file by a minimal sink (better-sqlite3, one transaction per run:
-// the run row and one row per action record), standing in until packages/storage has a run
-// repository. Writes its section of BENCHMARKS.md.
+// the history written to a SQLite file through packages/storage (the `runs` repository RunService
+// uses: one row per run with its redacted, capped history record). Writes its section of BENCHMARKS.md.
 import { compileDefinition, startRun, runRecord } from '@patchbay/engine';
-import { runFlow, virtualClock } from '@patchbay/platform';
+import { runFlow, virtualClock, capHistory, DEFAULT_HISTORY_VALUE_CAP } from '@patchbay/platform';
+import { openStore } from '@patchbay/storage';
 import { createHttpClient } from '@patchbay/connectors';
 import { median, machineLine, writeBenchSection } from './report.mjs';
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,52 +122,34 @@ function memorySink() {
   };
 }
 
-function sqliteSink() {
+/**
+ * History persisted through packages/storage: the same `runs` repository and the same history
+ * cap as RunService (one row per run holding the redacted record), on a SQLite file in WAL mode.
+ */
+async function sqliteSink() {
   const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-engine-'));
-  const db = new Database(join(dir, 'runs.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(`CREATE TABLE runs (run_id TEXT PRIMARY KEY, workflow_id TEXT, status TEXT, start_time TEXT, end_time TEXT,
-             trigger TEXT, response TEXT, error TEXT, outputs TEXT);
-           CREATE TABLE run_actions (run_id TEXT, seq INTEGER, name TEXT, type TEXT, status TEXT, code TEXT,
-             start_time TEXT, end_time TEXT, inputs TEXT, outputs TEXT, error TEXT, repetition TEXT, PRIMARY KEY (run_id, seq));`);
-  const insRun = db.prepare('INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const insAction = db.prepare('INSERT INTO run_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const json = (v) => (v === undefined ? null : JSON.stringify(v));
-  const write = db.transaction((r) => {
-    insRun.run(
-      r.runId,
-      r.workflowId,
-      r.status,
-      r.startTime,
-      r.endTime ?? null,
-      json(r.trigger),
-      json(r.response),
-      json(r.error),
-      json(r.outputs),
-    );
-    r.actions.forEach((a, i) =>
-      insAction.run(
-        r.runId,
-        i,
-        a.name,
-        a.type,
-        a.status,
-        a.code ?? null,
-        a.startTime ?? null,
-        a.endTime ?? null,
-        json(a.inputs),
-        json(a.outputs),
-        json(a.error),
-        json(a.repetition),
-      ),
-    );
-  });
+  const store = await openStore({ sqliteFile: join(dir, 'patchbay.db') });
+  let n = 0;
   return {
-    size: () => db.prepare('SELECT count(*) AS n FROM runs').get().n,
-    finished: (record) => write(record),
-    close() {
-      db.close();
+    size: () => n,
+    async finished(record) {
+      const capped = capHistory(record, DEFAULT_HISTORY_VALUE_CAP);
+      await store.repos.runs.insert({
+        id: record.runId,
+        environmentId: 'bench',
+        flowId: record.workflowId,
+        flowName: 'bench',
+        status: record.status,
+        startedBy: 'bench',
+        startTime: record.startTime,
+        ...(record.endTime ? { endTime: record.endTime, durationMs: record.durationMs } : {}),
+        ...(capped.response ? { response: { statusCode: capped.response.statusCode, body: capped.response.body } } : {}),
+        record: capped,
+      });
+      n += 1;
+    },
+    async close() {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -176,7 +157,7 @@ function sqliteSink() {
 
 async function runner(label, flow, body, expectBody, persisted) {
   const http = createHttpClient();
-  const sink = persisted ? sqliteSink() : memorySink();
+  const sink = persisted ? await sqliteSink() : memorySink();
   const clock = virtualClock(Date.parse(at));
   let seq = 0;
   const once = (i) =>
@@ -192,7 +173,7 @@ async function runner(label, flow, body, expectBody, persisted) {
   });
   await http.close();
   check(sink.size() > 0 && runRecord(probe.state).actions.length > 0, 'history kept');
-  sink.close?.();
+  await sink.close?.();
   results.push({
     label,
     mode: persisted ? 'runner (runFlow), history persisted to SQLite' : 'runner (runFlow), history in memory',
@@ -229,10 +210,10 @@ range of the rounds in runs per second. *Engine only* compiles the definition on
 \`startRun\` per run (every action is built in, so a run completes in one step). *Runner* is the
 in-process \`runFlow\` with a shared outbound HTTP client, a virtual clock and a history sink that
 keeps the last 10,000 run records in memory (redacted \`RunRecord\` per run); *persisted to SQLite*
-is the same runner with a minimal sink that writes each finished run (one \`runs\` row and one
-\`run_actions\` row per action record, JSON columns, one transaction per run, WAL,
-\`synchronous=NORMAL\`) with better-sqlite3 — a stand-in until \`packages/storage\` has its run
-repository, whose own numbers will replace this row. Flows: the 5-action
+is the same runner with a sink that writes each finished run through \`packages/storage\` — the
+\`runs\` repository RunService uses (one row per run holding the redacted history record, values
+capped like RunService does; Kysely over better-sqlite3, WAL, \`synchronous=NORMAL\`, one
+statement per run, awaited before the next run starts). Flows: the 5-action
 flow is trigger → InitializeVariable → Compose → If (SetVariable / SetVariable) → Response; the
 Foreach flow runs Compose + IncrementVariable 100 times (sequentially, the Power Automate default)
 then Response. Each measured flow is checked to answer the expected body first.
