@@ -97,9 +97,15 @@ export class RunService {
       });
     }
     const variables = Object.fromEntries(await effectiveVariableValues(this.ctx, env.id));
-    const flowsById = new Map((await this.ctx.store.repos.flows.list(env.id)).map((f) => [f.id, f]));
-    const resolveChildFlow: ChildFlowResolver = (workflowId) => {
-      const child = flowsById.get(workflowId.replace(/[{}]/g, '').toLowerCase());
+    // Child flows are looked up when a Workflow action calls them (and kept for the rest of the run).
+    const flowsById = new Map<string, Flow>([[flow.id, flow]]);
+    const resolveChildFlow: ChildFlowResolver = async (workflowId) => {
+      const id = workflowId.replace(/[{}]/g, '').toLowerCase();
+      let child = flowsById.get(id);
+      if (!child) {
+        child = await this.ctx.store.repos.flows.get(env.id, id);
+        if (child) flowsById.set(id, child);
+      }
       return child ? { flow: child.definition, workflow: { id: child.id, displayName: child.name, environmentName: env.name } } : undefined;
     };
     const runId = o.runId ?? this.ctx.ids.newId();
