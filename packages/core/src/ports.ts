@@ -56,6 +56,52 @@ export interface DataKeyRecord {
   createdOn: string;
 }
 
+/**
+ * An API token (design §6, issue 8): a bearer secret of a principal. Only the SHA-256 of its
+ * secret part is stored; the whole token (`pbt_<id>_<secret>`) is shown once, when created.
+ */
+export interface ApiTokenRecord {
+  /** Public id: the token's prefix part (`pbt_<id>_…`), shown in lists, used to revoke. */
+  id: string;
+  principalId: string;
+  /** `user`: created with `patchbay token create`; `access`: a short-lived token from the client-credentials exchange. */
+  kind: 'user' | 'access';
+  description: string;
+  /** Hex SHA-256 of the secret part (256 random bits, so no slow KDF is needed). */
+  hash: string;
+  createdOn: string;
+  /** ISO 8601; absent = never expires. */
+  expiresOn?: string;
+  revokedOn?: string;
+  /** Principal id of the creator. */
+  createdBy?: string;
+}
+
+/** A service principal's client credentials (client id + hashed secret) for `POST /api/v1/oauth/token`. */
+export interface ClientCredentialRecord {
+  clientId: string;
+  principalId: string;
+  description: string;
+  /** Hex SHA-256 of the client secret (256 random bits). */
+  secretHash: string;
+  createdOn: string;
+  expiresOn?: string;
+  revokedOn?: string;
+}
+
+/**
+ * The signing key of one Request trigger's callback URL (`listCallbackUrl()`). The key material
+ * lives in the secret vault (owner `callback:<id>`); revoking a key invalidates every URL signed with it.
+ */
+export interface CallbackKeyRecord {
+  id: string;
+  environmentId: string;
+  flowId: string;
+  triggerName: string;
+  createdOn: string;
+  revokedOn?: string;
+}
+
 /** Repositories of every entity. All methods are async; lookups return undefined when absent. */
 export interface Repositories {
   environments: {
@@ -146,6 +192,8 @@ export interface Repositories {
   };
   runs: {
     insert(r: Run): Promise<void>;
+    /** Inserts many runs with as few statements as the database allows (group commit of run history). */
+    insertMany(runs: Run[]): Promise<void>;
     update(r: Run): Promise<void>;
     get(id: string): Promise<Run | undefined>;
     /** Newest first. `limit` default 50. Listing omits `record` (undefined) unless `withRecord`. */
@@ -171,6 +219,29 @@ export interface Repositories {
     update(k: DataKeyRecord): Promise<void>;
     get(id: string): Promise<DataKeyRecord | undefined>;
     list(): Promise<DataKeyRecord[]>;
+  };
+  apiTokens: {
+    insert(t: ApiTokenRecord): Promise<void>;
+    /** Sets `revokedOn` (and nothing else). */
+    revoke(id: string, at: string): Promise<void>;
+    get(id: string): Promise<ApiTokenRecord | undefined>;
+    /** Every token (or one principal's), newest first. */
+    list(q?: { principalId?: string; kind?: ApiTokenRecord['kind'] }): Promise<ApiTokenRecord[]>;
+    /** Deletes expired `access` tokens that expired before `before`; returns how many. */
+    pruneExpired(before: string): Promise<number>;
+  };
+  clientCredentials: {
+    insert(c: ClientCredentialRecord): Promise<void>;
+    revoke(clientId: string, at: string): Promise<void>;
+    get(clientId: string): Promise<ClientCredentialRecord | undefined>;
+    list(q?: { principalId?: string }): Promise<ClientCredentialRecord[]>;
+  };
+  callbackKeys: {
+    insert(k: CallbackKeyRecord): Promise<void>;
+    revoke(id: string, at: string): Promise<void>;
+    get(id: string): Promise<CallbackKeyRecord | undefined>;
+    /** Keys of one flow (or of every flow of an environment), newest first. */
+    list(q: { environmentId?: string; flowId?: string; activeOnly?: boolean }): Promise<CallbackKeyRecord[]>;
   };
 }
 

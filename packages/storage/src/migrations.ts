@@ -211,11 +211,50 @@ const m003: Migration = {
   },
 };
 
+const m004: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('api_tokens')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('principal_id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull())
+      .addColumn('hash', 'text', (c) => c.notNull())
+      .addColumn('created_on', 'text', (c) => c.notNull())
+      .addColumn('expires_on', 'text')
+      .addColumn('revoked_on', 'text')
+      .addColumn('created_by', 'text')
+      .execute();
+    await db.schema.createIndex('api_tokens_principal_idx').on('api_tokens').column('principal_id').execute();
+    await db.schema
+      .createTable('client_credentials')
+      .addColumn('client_id', 'text', (c) => c.primaryKey())
+      .addColumn('principal_id', 'text', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull())
+      .addColumn('secret_hash', 'text', (c) => c.notNull())
+      .addColumn('created_on', 'text', (c) => c.notNull())
+      .addColumn('expires_on', 'text')
+      .addColumn('revoked_on', 'text')
+      .execute();
+    await db.schema
+      .createTable('callback_keys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('environment_id', 'text', (c) => c.notNull())
+      .addColumn('flow_id', 'text', (c) => c.notNull())
+      .addColumn('trigger_name', 'text', (c) => c.notNull())
+      .addColumn('created_on', 'text', (c) => c.notNull())
+      .addColumn('revoked_on', 'text')
+      .execute();
+    await db.schema.createIndex('callback_keys_flow_idx').on('callback_keys').columns(['environment_id', 'flow_id']).execute();
+  },
+};
+
 /** Every migration, in order. Names sort lexically. */
 export const migrations: Record<string, Migration> = {
   '001_connection_model': m001,
   '002_runs': m002,
   '003_audit': m003,
+  '004_server': m004,
 };
 
 /** A Kysely MigrationProvider over {@link migrations} (no files read at run time). */

@@ -4,7 +4,10 @@
  */
 import type { Kysely } from 'kysely';
 import type {
+  ApiTokenRecord,
   AuditEvent,
+  CallbackKeyRecord,
+  ClientCredentialRecord,
   Connection,
   ConnectionReference,
   Connector,
@@ -596,6 +599,12 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       async insert(r: Run) {
         await db.insertInto('runs').values(runRow(r)).execute();
       },
+      async insertMany(runs: Run[]) {
+        // 14 columns per row: 500 rows stay far below SQLite's 32,766 bound parameters.
+        for (let i = 0; i < runs.length; i += 500) {
+          await db.insertInto('runs').values(runs.slice(i, i + 500).map(runRow)).execute();
+        }
+      },
       async update(r: Run) {
         const { id: _id, ...rest } = runRow(r);
         await db.updateTable('runs').set(rest).where('id', '=', r.id).execute();
@@ -664,6 +673,98 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           if (r.details !== null) e.details = p(r.details);
           return e;
         });
+      },
+    },
+    apiTokens: {
+      async insert(t: ApiTokenRecord) {
+        await db
+          .insertInto('api_tokens')
+          .values({
+            id: t.id,
+            principal_id: t.principalId,
+            kind: t.kind,
+            description: t.description,
+            hash: t.hash,
+            created_on: t.createdOn,
+            expires_on: t.expiresOn ?? null,
+            revoked_on: t.revokedOn ?? null,
+            created_by: t.createdBy ?? null,
+          })
+          .execute();
+      },
+      async revoke(id, at) {
+        await db.updateTable('api_tokens').set({ revoked_on: at }).where('id', '=', id).where('revoked_on', 'is', null).execute();
+      },
+      async get(id) {
+        const r = await db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+        return r && apiTokenFromRow(r);
+      },
+      async list(q = {}) {
+        let query = db.selectFrom('api_tokens').selectAll();
+        if (q.principalId) query = query.where('principal_id', '=', q.principalId);
+        if (q.kind) query = query.where('kind', '=', q.kind);
+        return (await query.orderBy('created_on', 'desc').orderBy('id').execute()).map(apiTokenFromRow);
+      },
+      async pruneExpired(before) {
+        const res = await db.deleteFrom('api_tokens').where('kind', '=', 'access').where('expires_on', '<', before).executeTakeFirst();
+        return Number(res.numDeletedRows);
+      },
+    },
+    clientCredentials: {
+      async insert(c: ClientCredentialRecord) {
+        await db
+          .insertInto('client_credentials')
+          .values({
+            client_id: c.clientId,
+            principal_id: c.principalId,
+            description: c.description,
+            secret_hash: c.secretHash,
+            created_on: c.createdOn,
+            expires_on: c.expiresOn ?? null,
+            revoked_on: c.revokedOn ?? null,
+          })
+          .execute();
+      },
+      async revoke(clientId, at) {
+        await db.updateTable('client_credentials').set({ revoked_on: at }).where('client_id', '=', clientId).where('revoked_on', 'is', null).execute();
+      },
+      async get(clientId) {
+        const r = await db.selectFrom('client_credentials').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+        return r && clientCredentialFromRow(r);
+      },
+      async list(q = {}) {
+        let query = db.selectFrom('client_credentials').selectAll();
+        if (q.principalId) query = query.where('principal_id', '=', q.principalId);
+        return (await query.orderBy('created_on', 'desc').orderBy('client_id').execute()).map(clientCredentialFromRow);
+      },
+    },
+    callbackKeys: {
+      async insert(k: CallbackKeyRecord) {
+        await db
+          .insertInto('callback_keys')
+          .values({
+            id: k.id,
+            environment_id: k.environmentId,
+            flow_id: k.flowId,
+            trigger_name: k.triggerName,
+            created_on: k.createdOn,
+            revoked_on: k.revokedOn ?? null,
+          })
+          .execute();
+      },
+      async revoke(id, at) {
+        await db.updateTable('callback_keys').set({ revoked_on: at }).where('id', '=', id).where('revoked_on', 'is', null).execute();
+      },
+      async get(id) {
+        const r = await db.selectFrom('callback_keys').selectAll().where('id', '=', id).executeTakeFirst();
+        return r && callbackKeyFromRow(r);
+      },
+      async list(q) {
+        let query = db.selectFrom('callback_keys').selectAll();
+        if (q.environmentId) query = query.where('environment_id', '=', q.environmentId);
+        if (q.flowId) query = query.where('flow_id', '=', q.flowId);
+        if (q.activeOnly) query = query.where('revoked_on', 'is', null);
+        return (await query.orderBy('created_on', 'desc').orderBy('id').execute()).map(callbackKeyFromRow);
       },
     },
     dataKeys: {
@@ -768,4 +869,44 @@ function dataKeyFromRow(r: Database['data_keys']): DataKeyRecord {
     status: r.status as DataKeyRecord['status'],
     createdOn: r.created_on,
   };
+}
+
+function apiTokenFromRow(r: Database['api_tokens']): ApiTokenRecord {
+  const t: ApiTokenRecord = {
+    id: r.id,
+    principalId: r.principal_id,
+    kind: r.kind as ApiTokenRecord['kind'],
+    description: r.description,
+    hash: r.hash,
+    createdOn: r.created_on,
+  };
+  if (r.expires_on !== null) t.expiresOn = r.expires_on;
+  if (r.revoked_on !== null) t.revokedOn = r.revoked_on;
+  if (r.created_by !== null) t.createdBy = r.created_by;
+  return t;
+}
+
+function clientCredentialFromRow(r: Database['client_credentials']): ClientCredentialRecord {
+  const c: ClientCredentialRecord = {
+    clientId: r.client_id,
+    principalId: r.principal_id,
+    description: r.description,
+    secretHash: r.secret_hash,
+    createdOn: r.created_on,
+  };
+  if (r.expires_on !== null) c.expiresOn = r.expires_on;
+  if (r.revoked_on !== null) c.revokedOn = r.revoked_on;
+  return c;
+}
+
+function callbackKeyFromRow(r: Database['callback_keys']): CallbackKeyRecord {
+  const k: CallbackKeyRecord = {
+    id: r.id,
+    environmentId: r.environment_id,
+    flowId: r.flow_id,
+    triggerName: r.trigger_name,
+    createdOn: r.created_on,
+  };
+  if (r.revoked_on !== null) k.revokedOn = r.revoked_on;
+  return k;
 }

@@ -173,6 +173,37 @@ export interface AuditLogTable {
   details: string | null;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  principal_id: string;
+  kind: string;
+  description: string;
+  hash: string;
+  created_on: string;
+  expires_on: string | null;
+  revoked_on: string | null;
+  created_by: string | null;
+}
+
+export interface ClientCredentialsTable {
+  client_id: string;
+  principal_id: string;
+  description: string;
+  secret_hash: string;
+  created_on: string;
+  expires_on: string | null;
+  revoked_on: string | null;
+}
+
+export interface CallbackKeysTable {
+  id: string;
+  environment_id: string;
+  flow_id: string;
+  trigger_name: string;
+  created_on: string;
+  revoked_on: string | null;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   environments: EnvironmentsTable;
@@ -189,4 +220,7 @@ export interface Database {
   data_keys: DataKeysTable;
   runs: RunsTable;
   audit_log: AuditLogTable;
+  api_tokens: ApiTokensTable;
+  client_credentials: ClientCredentialsTable;
+  callback_keys: CallbackKeysTable;
 }
