@@ -2,6 +2,7 @@
 // section of BENCHMARKS.md between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` markers,
 // so each benchmark replaces only its own section.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -40,4 +41,17 @@ export function writeBenchSection(name, markdown) {
   if (i >= 0 && j > i) text = text.slice(0, i) + block + text.slice(j + end.length);
   else text = text.trimEnd() + '\n\n' + block + '\n';
   writeFileSync(file, text);
+}
+
+/**
+ * The shared folder (corpus, conformance): PATCHBAY_SHARED_DIR, else ../shared next to the
+ * repository, else /work/shared (see test-support/shared.ts).
+ */
+export function sharedDir() {
+  const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+  return (
+    process.env.PATCHBAY_SHARED_DIR ??
+    [join(repoRoot, '..', 'shared'), '/work/shared'].find((d) => existsSync(join(d, 'corpus', 'MANIFEST.json'))) ??
+    join(repoRoot, '..', 'shared')
+  );
 }

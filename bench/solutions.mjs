@@ -4,7 +4,6 @@
 // libraries (yauzl, fast-xml-parser, JSON.parse). Writes the `solutions` section of BENCHMARKS.md.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import yauzl from 'yauzl';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -15,9 +14,9 @@ import {
   renderSolutionFiles,
   writeSolutionZip,
 } from '@patchbay/solution';
-import { machineLine, median, percentile, writeBenchSection } from './report.mjs';
+import { machineLine, median, percentile, sharedDir, writeBenchSection } from './report.mjs';
 
-const corpus = fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
+const corpus = join(sharedDir(), 'corpus') + '/';
 const manifest = JSON.parse(await readFile(join(corpus, 'MANIFEST.json'), 'utf8'));
 const items = manifest.items.filter((i) => i.kind === 'solution-zip' || i.kind === 'unpacked-solution');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);

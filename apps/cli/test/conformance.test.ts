@@ -5,12 +5,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { memoryIO } from '../src/io.js';
+import { CONFORMANCE_FILE } from '../../../test-support/shared.js';
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/conformance/wdl-expressions.jsonl', import.meta.url));
+const CORPUS = CONFORMANCE_FILE;
 
 async function run(...argv: string[]) {
   const io = memoryIO();

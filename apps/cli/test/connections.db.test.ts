@@ -10,8 +10,9 @@ import { main } from '../src/main.js';
 import { memoryIO } from '../src/io.js';
 import { testStoreLocation, type TestStoreLocation } from '../../../test-support/stores.js';
 import { cli } from './helpers.js';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
-const corpus = join(__dirname, '../../../../shared/corpus');
+const corpus = CORPUS_DIR;
 const secret = 'ch-api-key-' + Math.random().toString(36).slice(2) + '-DO-NOT-LEAK';
 let loc: TestStoreLocation;
 let run: ReturnType<typeof cli>;

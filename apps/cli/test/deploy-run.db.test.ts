@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStoreLocation, type TestStoreLocation } from '../../../test-support/stores.js';
 import { cli } from './helpers.js';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
 const root = join(__dirname, '../../..');
-const corpus = join(root, '../shared/corpus/solutions');
+const corpus = join(CORPUS_DIR, 'solutions');
 const demo = join(root, 'samples/solutions/DemoGreetings');
 let loc: TestStoreLocation;
 let run: ReturnType<typeof cli>;

@@ -5,12 +5,12 @@
 import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { memoryIO } from '../src/io.js';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
-const unpacked = fileURLToPath(new URL('../../../../shared/corpus/solutions/unpacked/', import.meta.url));
+const unpacked = join(CORPUS_DIR, 'solutions/unpacked') + '/';
 const flowFile = (solution: string, prefix: string): string => {
   const dir = join(unpacked, solution, 'Workflows');
   return join(

@@ -4,7 +4,6 @@
  * plain-data context, and the shared conformance file through the pure runner.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ExpressionError,
@@ -20,6 +19,7 @@ import {
   type ConformanceCase,
   type ContextData,
 } from '@patchbay/expression';
+import { CONFORMANCE_FILE } from '../../../test-support/shared.js';
 
 const NOW = '2025-09-25T05:18:31.3384797Z';
 
@@ -37,7 +37,7 @@ function err(source: string, data: ContextData = {}): ExpressionError {
   }
 }
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/conformance/wdl-expressions.jsonl', import.meta.url));
+const CORPUS = CONFORMANCE_FILE;
 
 describe('conformance file (pure runner)', () => {
   it('passes every non-disputed case', () => {

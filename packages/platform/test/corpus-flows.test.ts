@@ -4,11 +4,12 @@
  * failed or were skipped. Time comes from a virtual clock so date-based flows are deterministic.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFlow, virtualClock, type ChildFlow, type RunFlowResult } from '@patchbay/platform';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
-const unpacked = fileURLToPath(new URL('../../../../shared/corpus/solutions/unpacked/', import.meta.url));
+const unpacked = join(CORPUS_DIR, 'solutions/unpacked') + '/';
 
 function load(solution: string, prefix: string): { flow: unknown; id: string } {
   const dir = `${unpacked}${solution}/Workflows/`;

@@ -11,8 +11,9 @@ import { connectorIdFromApiId } from '@patchbay/core';
 import type { Platform } from '@patchbay/platform';
 import { parseDeploymentSettings, readSolution, type SolutionPackage } from '@patchbay/solution';
 import { testPlatform } from '../../../test-support/platform.js';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
-const corpus = join(__dirname, '../../../../shared/corpus');
+const corpus = CORPUS_DIR;
 const manifest = JSON.parse(readFileSync(join(corpus, 'MANIFEST.json'), 'utf8')) as {
   items: Array<{ path: string; kind: string }>;
 };

@@ -9,9 +9,10 @@ import type { Platform } from '@patchbay/platform';
 import { resolveConnection } from '@patchbay/platform';
 import { parseDeploymentSettings, readSolution, type SolutionPackage } from '@patchbay/solution';
 import { testPlatform } from '../../../test-support/platform.js';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
 const root = join(__dirname, '../../..');
-const corpus = join(root, '../shared/corpus');
+const corpus = CORPUS_DIR;
 const demoPath = join(root, 'samples/solutions/DemoGreetings');
 const REF = 'pbdemo_GreetingApi';
 

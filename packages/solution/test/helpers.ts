@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { readZipEntries, writeZipEntries } from '@patchbay/solution';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
 /** /work/shared/corpus, resolved from the repository (../shared/corpus). */
-export const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
+export const CORPUS = CORPUS_DIR + '/';
 
 export interface ManifestItem {
   path: string;
