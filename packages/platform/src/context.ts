@@ -2,6 +2,7 @@
  * What every platform service shares: the store, the secret vault, the clock and the id
  * generator, plus small helpers (current instant as ISO string, actor lookup).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { forbidden, notFound, type AuditEvent, type Clock, type IdGenerator, type Principal, type Repositories, type Store } from '@patchbay/core';
 import type { SecretVault } from './secrets/vault.js';
@@ -15,14 +16,50 @@ export const systemClock: Clock = { now: () => Date.now() };
 /** UUID v4 ids. */
 export const uuidIds: IdGenerator = { newId: () => randomUUID() };
 
+/** A change recorded in the audit log, announced to in-memory caches (flow runtime cache, token cache). */
+export interface ChangeEvent {
+  action: string;
+  environmentId?: string;
+}
+
 /** Shared dependencies of the services. */
 export class PlatformContext {
+  private readonly changeListeners = new Set<(e: ChangeEvent) => void>();
+  /** Marks the outermost transaction that recorded a change, so listeners hear of it again after the commit. */
+  private readonly txMarks = new AsyncLocalStorage<{ changes: ChangeEvent[] }>();
+  /** Incremented on every change (before and after its commit); caches compare it with the value they loaded at. */
+  generation = 0;
+
   constructor(
     readonly store: Store,
     readonly vault: SecretVault,
     readonly clock: Clock,
     readonly ids: IdGenerator,
   ) {}
+
+  /** Subscribes to changes (every audited change, once when recorded and once after its commit). Returns an unsubscribe function. */
+  onChange(fn: (e: ChangeEvent) => void): () => void {
+    this.changeListeners.add(fn);
+    return () => this.changeListeners.delete(fn);
+  }
+
+  /** Announces a change to the listeners (also called by the store wrapper after a commit). */
+  notifyChange(e: ChangeEvent): void {
+    this.generation++;
+    for (const fn of this.changeListeners) fn(e);
+  }
+
+  /**
+   * Runs a store transaction and, after it committed, announces the changes it recorded again
+   * (a cache reloaded between the change and its commit would otherwise keep the old state).
+   */
+  async withCommitNotice<T>(run: () => Promise<T>): Promise<T> {
+    if (this.txMarks.getStore()) return run();
+    const mark = { changes: [] as ChangeEvent[] };
+    const out = await this.txMarks.run(mark, run);
+    for (const e of mark.changes) this.notifyChange(e);
+    return out;
+  }
 
   /** The current instant as an ISO 8601 string. */
   nowIso(): string {
@@ -51,6 +88,9 @@ export class PlatformContext {
     e: Omit<AuditEvent, 'id' | 'at' | 'actorId' | 'actorName'> & { actor?: Principal | undefined },
   ): Promise<void> {
     const { actor, ...rest } = e;
+    const change: ChangeEvent = { action: e.action, ...(e.environmentId ? { environmentId: e.environmentId } : {}) };
+    this.txMarks.getStore()?.changes.push(change);
+    this.notifyChange(change);
     await tx.audit.append({
       id: this.ids.newId(),
       at: this.nowIso(),

@@ -4,7 +4,7 @@
  * with {@link createPlatform} (tests, embedding).
  */
 import { join } from 'node:path';
-import { isPatchbayError, type Clock, type IdGenerator, type Store } from '@patchbay/core';
+import { isPatchbayError, type Clock, type IdGenerator, type Repositories, type Store } from '@patchbay/core';
 import { openStore } from '@patchbay/storage';
 import { LOCAL_ADMIN, PlatformContext, systemClock, uuidIds } from './context.js';
 import { loadKeyring, type Keyring } from './secrets/keyring.js';
@@ -17,6 +17,8 @@ import { ReferenceService } from './services/references.js';
 import { FlowService } from './services/flows.js';
 import { SolutionService } from './services/solutions.js';
 import { RunService } from './services/runs.js';
+import { AuthService } from './services/auth.js';
+import { HttpTriggerService } from './services/http-triggers.js';
 
 /** Options of {@link createPlatform}. */
 export interface CreatePlatformOptions {
@@ -50,6 +52,8 @@ export class Platform {
   readonly flows: FlowService;
   readonly solutions: SolutionService;
   readonly runs: RunService;
+  readonly auth: AuthService;
+  readonly triggers: HttpTriggerService;
 
   constructor(
     readonly ctx: PlatformContext,
@@ -63,6 +67,8 @@ export class Platform {
     this.flows = new FlowService(ctx, this.environments);
     this.solutions = new SolutionService(ctx, this.environments);
     this.runs = new RunService(ctx, this.environments, this.flows, env);
+    this.auth = new AuthService(ctx);
+    this.triggers = new HttpTriggerService(ctx, this.environments, this.flows, this.runs, env);
   }
 
   get store(): Store {
@@ -73,8 +79,9 @@ export class Platform {
     return this.ctx.vault;
   }
 
-  /** Closes the store. */
+  /** Waits for HTTP-triggered runs and their history writes, then closes the store. */
   async close(): Promise<void> {
+    await this.triggers.close();
     await this.ctx.store.close();
   }
 }
@@ -83,8 +90,22 @@ export class Platform {
 export async function createPlatform(options: CreatePlatformOptions): Promise<Platform> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIds;
-  const vault = new SecretVault({ store: options.store, keyring: options.keyring, clock, ids });
-  const ctx = new PlatformContext(options.store, vault, clock, ids);
+  // Caches hear of every audited change again once its transaction committed (context.ts).
+  let ctxRef: PlatformContext | undefined;
+  const inner = options.store;
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'transaction') {
+        return <T>(fn: (tx: Repositories) => Promise<T>): Promise<T> =>
+          ctxRef ? ctxRef.withCommitNotice(() => target.transaction(fn)) : target.transaction(fn);
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const vault = new SecretVault({ store, keyring: options.keyring, clock, ids });
+  const ctx = new PlatformContext(store, vault, clock, ids);
+  ctxRef = ctx;
   await ensureLocalAdmin(ctx);
   return new Platform(ctx, options.env ?? {});
 }

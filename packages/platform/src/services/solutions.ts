@@ -6,6 +6,7 @@ import type { DeploymentSettings, SolutionPackage } from '@patchbay/solution';
 import type { PlatformContext } from '../context.js';
 import { runImport, type ImportOptions, type ImportResult } from '../deploy/apply.js';
 import { computePlan, type ImportPlan } from '../deploy/plan.js';
+import { buildExportPackage } from '../deploy/export.js';
 import type { EnvironmentService } from './environments.js';
 
 /** Options of {@link SolutionService.plan}. */
@@ -49,6 +50,33 @@ export class SolutionService {
   async list(environment: string): Promise<Solution[]> {
     const env = await this.environments.get(environment);
     return this.ctx.store.repos.solutions.list(env.id);
+  }
+
+  /**
+   * Builds the package of an installed solution from the environment's current state (docs/alm.md
+   * "solution export"): flows as stored, references without connections, variable definitions
+   * without values, the custom connectors it installed. Write it with `writeSolutionZip` /
+   * `writeSolutionFolder` of @patchbay/solution.
+   * @throws SOLUTION_NOT_FOUND, SOLUTION_COMPONENT_MISSING.
+   */
+  async export(o: { environment: string; name: string; managed?: boolean; actor?: string }): Promise<SolutionPackage> {
+    const env = await this.environments.get(o.environment);
+    const solution = await this.get(env.name, o.name);
+    const pkg = await buildExportPackage({ repos: this.ctx.store.repos, env, solution, ...(o.managed !== undefined ? { managed: o.managed } : {}) });
+    await this.ctx.store.transaction(async (tx) => {
+      const actor = await this.ctx.actor(o.actor, tx);
+      await tx.audit.append({
+        id: this.ctx.ids.newId(),
+        at: this.ctx.nowIso(),
+        actorId: actor.id,
+        actorName: actor.name,
+        environmentId: env.id,
+        action: 'solution.export',
+        target: { type: 'solution', id: solution.uniqueName, name: solution.displayName },
+        details: { version: solution.version, managed: pkg.manifest.managed === 1, flows: pkg.flows.length, references: pkg.connectionReferences.length },
+      });
+    });
+    return pkg;
   }
 
   /** An installed solution by unique name. @throws SOLUTION_NOT_FOUND */
