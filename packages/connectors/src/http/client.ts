@@ -12,6 +12,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { PatchbayError } from '@patchbay/core';
 import { Agent, request as undiciRequest } from 'undici';
 import { denyReason, normaliseHost, type HttpPolicy } from './policy.js';
@@ -29,6 +30,11 @@ export interface HttpClientOptions {
   maxRedirects?: number;
   /** `User-Agent` sent when the request has none. */
   userAgent?: string;
+  /**
+   * Extra trusted CA certificates (PEM), added to Node's bundled roots — e.g. a company CA, or a
+   * test CA for HTTPS servers on 127.0.0.1. Never disables certificate checks.
+   */
+  ca?: string[];
 }
 
 /** One outbound request. Header names are case-insensitive. */
@@ -120,7 +126,14 @@ export function createHttpClient(options: HttpClientOptions = {}): OutboundHttpC
       else (callback as (e: Error | null, a: string, f: number) => void)(null, list[0]!.address, list[0]!.family);
     });
   };
-  const agent = new Agent({ connect: { timeout: connectTimeout, lookup }, connections: 64 });
+  const agent = new Agent({
+    connect: {
+      timeout: connectTimeout,
+      lookup,
+      ...(options.ca && options.ca.length > 0 ? { ca: [...rootCertificates, ...options.ca] } : {}),
+    },
+    connections: 64,
+  });
 
   async function once(
     req: HttpRequest,
