@@ -91,13 +91,13 @@ export async function createPlatform(options: CreatePlatformOptions): Promise<Pl
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIds;
   // Caches hear of every audited change again once its transaction committed (context.ts).
-  let ctxRef: PlatformContext | undefined;
+  const holder: { ctx?: PlatformContext } = {};
   const inner = options.store;
   const store = new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'transaction') {
         return <T>(fn: (tx: Repositories) => Promise<T>): Promise<T> =>
-          ctxRef ? ctxRef.withCommitNotice(() => target.transaction(fn)) : target.transaction(fn);
+          holder.ctx ? holder.ctx.withCommitNotice(() => target.transaction(fn)) : target.transaction(fn);
       }
       const v = Reflect.get(target, prop, receiver) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
@@ -105,7 +105,7 @@ export async function createPlatform(options: CreatePlatformOptions): Promise<Pl
   });
   const vault = new SecretVault({ store, keyring: options.keyring, clock, ids });
   const ctx = new PlatformContext(store, vault, clock, ids);
-  ctxRef = ctx;
+  holder.ctx = ctx;
   await ensureLocalAdmin(ctx);
   return new Platform(ctx, options.env ?? {});
 }

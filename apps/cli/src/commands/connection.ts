@@ -1,8 +1,10 @@
 /** `patchbay connection create|list|show|share|unshare|transfer|delete` — connections (design §3B). */
 import type { Command } from 'commander';
-import type { Connection, FlowStateChange, Principal, ShareRole } from '@patchbay/core';
-import type { Platform } from '@patchbay/platform';
+import type { FlowStateChange, Principal, ShareRole } from '@patchbay/core';
+import { connectionJson, type Platform } from '@patchbay/platform';
 import { usageError, type CliContext } from '../context.js';
+
+export { connectionJson };
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -15,25 +17,6 @@ function pairs(values: string[] | undefined, what: string): Record<string, strin
     out[v.slice(0, i)] = v.slice(i + 1);
   }
   return out;
-}
-
-/** The JSON shape of a connection on the CLI and API: names instead of ids, no secret values. */
-export function connectionJson(c: Connection, principals: Map<string, Principal>) {
-  return {
-    id: c.id,
-    connector: c.connectorId,
-    displayName: c.displayName,
-    owner: principals.get(c.ownerId)?.name ?? c.ownerId,
-    ownerKind: principals.get(c.ownerId)?.kind,
-    status: c.status,
-    ...(c.statusMessage ? { statusMessage: c.statusMessage } : {}),
-    ...(c.parameterSet ? { parameterSet: c.parameterSet } : {}),
-    parameters: c.parameters,
-    secretParameters: c.secretParameterNames,
-    shares: c.shares.map((s) => ({ principal: principals.get(s.principalId)?.name ?? s.principalId, role: s.role })),
-    createdOn: c.createdOn,
-    modifiedOn: c.modifiedOn,
-  };
 }
 
 async function principalMap(p: Platform): Promise<Map<string, Principal>> {

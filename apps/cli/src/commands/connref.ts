@@ -1,24 +1,9 @@
 /** `patchbay connref create|list|bind|unbind|usages|delete` — connection references (design §3C). */
 import type { Command } from 'commander';
-import type { ConnectionReference } from '@patchbay/core';
-import type { ReferenceUsage } from '@patchbay/platform';
+import { referenceJson } from '@patchbay/platform';
 import type { CliContext } from '../context.js';
 
-/** The JSON shape of a reference on the CLI. */
-export function referenceJson(r: ConnectionReference, usages: ReferenceUsage[], ownerName?: string) {
-  return {
-    logicalName: r.logicalName,
-    displayName: r.displayName,
-    connector: r.connectorId,
-    ...(r.customConnectorId ? { customConnectorId: r.customConnectorId } : {}),
-    ...(r.description ? { description: r.description } : {}),
-    connectionId: r.connectionId,
-    owner: ownerName ?? r.ownerId,
-    flows: usages.map((u) => ({ id: u.flowId, name: u.flowName, state: u.state })),
-    createdOn: r.createdOn,
-    modifiedOn: r.modifiedOn,
-  };
-}
+export { referenceJson };
 
 /** Registers the `connref` commands on the program. */
 export function register(program: Command, ctx: CliContext): void {

@@ -3,26 +3,13 @@
  * by flow.ts).
  */
 import type { Command } from 'commander';
-import { invalid, type Flow } from '@patchbay/core';
+import { invalid } from '@patchbay/core';
+import { flowJson } from '@patchbay/platform';
 import { summarizeRecord, type RunRecord } from '@patchbay/engine';
 import type { CliContext } from '../context.js';
 import { printRun, runExitCode } from './run-output.js';
 
-/** The JSON shape of a flow on the CLI. */
-export function flowJson(f: Flow, owners: Map<string, string>) {
-  return {
-    name: f.name,
-    id: f.id,
-    state: f.state,
-    turnedOn: f.turnedOn,
-    owner: owners.get(f.ownerId) ?? f.ownerId,
-    modifiedOn: f.modifiedOn,
-    stateChangedOn: f.stateChangedOn,
-    reasons: f.reasons,
-    connections: f.connections,
-    childFlowIds: f.childFlowIds,
-  };
-}
+export { flowJson };
 
 /** Parses `--body`: JSON text, @FILE or - (stdin). */
 async function body(ctx: CliContext, value: string): Promise<unknown> {

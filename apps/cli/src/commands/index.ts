@@ -6,6 +6,7 @@ import { register as principal } from './principal.js';
 import { register as conformance } from './conformance.js';
 import { register as solution } from './solution.js';
 import { register as solutionDeploy } from './solution-deploy.js';
+import { register as solutionExport } from './solution-export.js';
 import { register as connector } from './connector.js';
 import { register as connection } from './connection.js';
 import { register as connref } from './connref.js';
@@ -20,5 +21,5 @@ import { register as key } from './key.js';
 
 /** Registers every command group on the program. */
 export function registerAll(program: Command, ctx: CliContext): void {
-  for (const r of [env, principal, connector, connection, connref, solution, solutionDeploy, flow, run, token, audit, key, serve, worker, demo, conformance]) r(program, ctx);
+  for (const r of [env, principal, connector, connection, connref, solution, solutionDeploy, solutionExport, flow, run, token, audit, key, serve, worker, demo, conformance]) r(program, ctx);
 }

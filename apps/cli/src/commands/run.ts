@@ -1,40 +1,10 @@
 /** `patchbay run list|show|resubmit|prune` — run history (design §3G). */
 import type { Command } from 'commander';
-import type { Run } from '@patchbay/core';
-import { summarizeRecord, type RunRecord } from '@patchbay/engine';
+import { runListJson, runShowJson } from '@patchbay/platform';
 import type { CliContext } from '../context.js';
 import { runExitCode } from './run-output.js';
 
-/** The list shape of a run on the CLI. */
-export function runListJson(r: Run) {
-  return {
-    id: r.id,
-    flow: r.flowName,
-    flowId: r.flowId,
-    status: r.status,
-    startedBy: r.startedBy,
-    startTime: r.startTime,
-    ...(r.endTime ? { endTime: r.endTime } : {}),
-    ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
-    ...(r.error ? { error: r.error } : {}),
-    ...(r.response ? { response: { statusCode: r.response.statusCode } } : {}),
-    ...(r.resubmittedFrom ? { resubmittedFrom: r.resubmittedFrom } : {}),
-  };
-}
-
-/** The `run show --json` shape: the summary (status, response, outputs, actions) plus the full redacted history. */
-export function runShowJson(r: Run) {
-  const record = r.record as RunRecord | null;
-  const summary = record ? summarizeRecord(record) : { runId: r.id, status: r.status, outputs: {}, actions: {} };
-  return {
-    ...runListJson(r),
-    ...summary,
-    id: r.id,
-    history: record
-      ? { trigger: record.trigger, actions: record.actions, ...(record.terminatedBy ? { terminatedBy: record.terminatedBy } : {}) }
-      : null,
-  };
-}
+export { runListJson, runShowJson };
 
 /** Registers the `run` commands on the program. */
 export function register(program: Command, ctx: CliContext): void {
