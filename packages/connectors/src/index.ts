@@ -60,6 +60,7 @@ export { translateFilter, translateOrderBy, translateSelect, decodeODataName, ty
 export {
   callConnector,
   prepareConnectorRequest,
+  buildConnectorRequest,
   connectorApi,
   connectionAuthScheme,
   connectionValueMap,

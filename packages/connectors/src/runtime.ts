@@ -100,7 +100,7 @@ export async function connectionAuthScheme(connector: Connector, connection: Pic
 }
 
 /** Prepares the request of a custom connector call (operation, parameters, policies; no auth). Exported for tests and benchmarks. */
-export async function prepareConnectorRequest(o: Omit<ConnectorCallOptions, 'http' | 'policy'>): Promise<{ request: PreparedRequest; api: ConnectorApi }> {
+export async function prepareConnectorRequest(o: Omit<ConnectorCallOptions, 'http' | 'policy' | 'accessToken'>): Promise<{ request: PreparedRequest; api: ConnectorApi }> {
   const api = await connectorApi(o.connector, o.cacheKey);
   const kind = o.actionType.toLowerCase();
   let request: PreparedRequest;
@@ -120,6 +120,28 @@ export async function prepareConnectorRequest(o: Omit<ConnectorCallOptions, 'htt
     request = buildApiConnectionRequest({ api, inputs: o.inputs, ...(o.action ? { action: o.action } : {}) });
   }
   return { request, api };
+}
+
+/**
+ * The request a custom connector call sends (operation, parameters, authentication, policies),
+ * without sending it. For tests, benchmarks and `connection test --dry-run`-style tools; the
+ * result holds credentials, so never log it.
+ */
+export async function buildConnectorRequest(
+  o: Omit<ConnectorCallOptions, 'http' | 'policy' | 'accessToken'> & { accessToken?: string },
+): Promise<{ method: string; url: string; headers: Record<string, string>; body?: string | Uint8Array }> {
+  const { request, api } = await prepareConnectorRequest(o);
+  const def = o.connector.definition;
+  const scheme = authSchemeOf({
+    definition: def,
+    api,
+    ...(o.connection.parameterSet ? { parameterSet: o.connection.parameterSet } : {}),
+    values: o.connection.parameters,
+  });
+  const req: PreparedRequest = { ...request, headers: { ...request.headers }, query: [...request.query] };
+  applyAuth(req, scheme, valueOf(o.connection), o.accessToken);
+  applyRequestPolicies(def?.policyTemplateInstances ?? [], { connectionParameters: connectionValueMap(o.connection), ...(request.operation ? { operationId: request.operation.operationId } : {}) }, req);
+  return { method: req.method, url: requestUrl(req, o.connector.id), headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}) };
 }
 
 async function send(o: ConnectorCallOptions, req: PreparedRequest): Promise<{ statusCode: number; headers: Record<string, string>; body: Uint8Array }> {
