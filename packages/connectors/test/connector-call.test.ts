@@ -6,7 +6,7 @@
  * (HTTPS with a throwaway certificate where the connector insists on https).
  */
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -79,7 +79,7 @@ let httpPort = 0;
 const seen: Seen[] = [];
 let client: OutboundHttpClient;
 
-function handler(req: IncomingMessage, res: import('node:http').ServerResponse): void {
+function handler(req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
