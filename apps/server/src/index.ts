@@ -6,7 +6,6 @@
  * their history writes, and leaves the platform open (the caller closes it).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Platform } from '@patchbay/platform';
 import { buildApp, errorSchema, type BuildAppOptions } from './app.js';
 
 export { buildApp, errorSchema, type BuildAppOptions };

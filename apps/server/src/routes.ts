@@ -32,7 +32,6 @@ import {
 // ---------- schema helpers ----------
 const str = { type: 'string' } as const;
 const bool = { type: 'boolean' } as const;
-const int = { type: 'integer' } as const;
 const anyObj = { type: 'object', additionalProperties: true } as const;
 const anyArr = { type: 'array', items: anyObj } as const;
 const obj = (properties: Record<string, unknown>, required: string[] = [], extra = false) => ({ type: 'object', properties, required, additionalProperties: extra });
