@@ -29,3 +29,4 @@ export { RunBatcher, type RunBatcherStats } from './services/run-batcher.js';
 export { buildExportPackage, type ExportOptions } from './deploy/export.js';
 export type { ChangeEvent } from './context.js';
 export * from './views.js';
+export * from './connectors/index.js';

@@ -17,6 +17,7 @@ import { ReferenceService } from './services/references.js';
 import { FlowService } from './services/flows.js';
 import { SolutionService } from './services/solutions.js';
 import { RunService } from './services/runs.js';
+import { connectorRuntime } from './connectors/runtime.js';
 import { AuthService } from './services/auth.js';
 import { HttpTriggerService } from './services/http-triggers.js';
 
@@ -67,6 +68,7 @@ export class Platform {
     this.flows = new FlowService(ctx, this.environments);
     this.solutions = new SolutionService(ctx, this.environments);
     this.runs = new RunService(ctx, this.environments, this.flows, env);
+    connectorRuntime(ctx, this.connections, env).install(this.runs);
     this.auth = new AuthService(ctx);
     this.triggers = new HttpTriggerService(ctx, this.environments, this.flows, this.runs, env);
   }

@@ -28,6 +28,11 @@ export interface ResolveConnectionOptions {
   invoker?: Principal;
   /** For `invoker` references: the connection the caller supplied with the run (id). */
   invokerConnectionId?: string;
+  /**
+   * For `invoker` references: the connections the caller supplied with the run (ids, any
+   * connectors); the one of the reference's connector is used.
+   */
+  invokerConnectionIds?: string[];
 }
 
 /** What a connector action calls through. */
@@ -80,18 +85,26 @@ export async function resolveConnection(options: ResolveConnectionOptions): Prom
   const runtimeSource = entry.runtimeSource;
   let connection: Connection | undefined;
   if (runtimeSource === 'invoker') {
-    if (!options.invoker || !options.invokerConnectionId) {
+    let invokerConnectionId = options.invokerConnectionId;
+    for (const id of invokerConnectionId ? [] : (options.invokerConnectionIds ?? [])) {
+      const c = await repos.connections.get(id);
+      if (c && c.connectorId.toLowerCase() === reference.connectorId.toLowerCase()) {
+        invokerConnectionId = id;
+        break;
+      }
+    }
+    if (!options.invoker || !invokerConnectionId) {
       throw notReady(
         'INVOKER_CONNECTION_MISSING',
         `connection reference ${reference.logicalName} runs with the invoker's connection; the run must supply the caller's own ${reference.connectorId} connection`,
         { reference: reference.logicalName, connector: reference.connectorId },
       );
     }
-    connection = await repos.connections.get(options.invokerConnectionId);
+    connection = await repos.connections.get(invokerConnectionId);
     if (!connection) {
-      throw notReady('CONNECTION_NOT_FOUND', `connection ${options.invokerConnectionId} supplied by the invoker does not exist`, {
+      throw notReady('CONNECTION_NOT_FOUND', `connection ${invokerConnectionId} supplied by the invoker does not exist`, {
         reference: reference.logicalName,
-        connection: options.invokerConnectionId,
+        connection: invokerConnectionId,
       });
     }
     if (!canUseConnection(options.invoker.id, connection)) {

@@ -7,7 +7,8 @@
  * engine). Values larger than the history value cap are cut and replaced with a marker
  * `{"$truncated": true, "size": <bytes>, "preview": "<first 1 KiB>"}`.
  */
-import { forbidden, notFound, notReady, type Flow, type Principal, type Run } from '@patchbay/core';
+import { forbidden, notFound, notReady, type Environment, type Flow, type Principal, type Run } from '@patchbay/core';
+import { httpPolicyFromEnvironment, type OutboundHttpClient } from '@patchbay/connectors';
 import type { RunRecord, TriggerInput } from '@patchbay/engine';
 import type { PlatformContext } from '../context.js';
 import { effectiveVariableValues } from '../deploy/variables.js';
@@ -18,8 +19,22 @@ import type { FlowService } from './flows.js';
 /** Default cap of one stored input/output value, in bytes of JSON (PATCHBAY_HISTORY_VALUE_CAP overrides). */
 export const DEFAULT_HISTORY_VALUE_CAP = 128 * 1024;
 
-/** Builds the connector invoker of one run (provided by the connector runtime). */
-export type ConnectorInvokerFactory = (o: { environmentId: string; flow: Flow; actor: Principal; runId: string }) => ConnectorInvoker;
+/**
+ * Builds the connector invoker of one run (provided by the connector runtime, platform/src/connectors).
+ * `http` is the run's outbound client; `invokerConnections` the connection ids the caller supplied
+ * for `invoker` references. The invoker's optional `close` is called when the run ends.
+ */
+export type ConnectorInvokerFactory = (o: {
+  environmentId: string;
+  flow: Flow;
+  actor: Principal;
+  runId: string;
+  http?: OutboundHttpClient;
+  invokerConnections?: string[];
+}) => ConnectorInvoker & { close?(): void | Promise<void> };
+
+/** Gives the outbound HTTP client of a run in an environment (provided by the connector runtime; not closed by the run). */
+export type RunHttpClientFactory = (o: { environment: Environment }) => OutboundHttpClient;
 
 /** Options of {@link RunService.run}. */
 export interface RunOptions {
@@ -41,6 +56,11 @@ export interface RunOptions {
   onResponse?: Parameters<typeof runFlow>[0]['onResponse'];
   /** Override the connector invoker (tests). */
   connectorInvoker?: ConnectorInvoker;
+  /**
+   * Connection ids the caller supplies for the flow's `invoker` connection references (their own
+   * connections, one per connector); without one, such actions fail with INVOKER_CONNECTION_MISSING.
+   */
+  invokerConnections?: string[];
   resubmittedFrom?: string;
 }
 
@@ -69,6 +89,8 @@ export function capHistory(record: RunRecord, cap: number): RunRecord {
 export class RunService {
   /** Set by the connector runtime so connector actions resolve through references. */
   invokerFactory: ConnectorInvokerFactory | undefined;
+  /** Set by the connector runtime: the outbound client of runs (else one per run from the environment's policy). */
+  httpClientFactory: RunHttpClientFactory | undefined;
   private readonly cap: number;
 
   constructor(
@@ -109,7 +131,11 @@ export class RunService {
       return child ? { flow: child.definition, workflow: { id: child.id, displayName: child.name, environmentName: env.name } } : undefined;
     };
     const runId = o.runId ?? this.ctx.ids.newId();
-    const invoker = o.connectorInvoker ?? this.invokerFactory?.({ environmentId: env.id, flow, actor, runId });
+    const http = this.httpClientFactory?.({ environment: env });
+    const own = o.connectorInvoker
+      ? undefined
+      : this.invokerFactory?.({ environmentId: env.id, flow, actor, runId, ...(http ? { http } : {}), ...(o.invokerConnections ? { invokerConnections: o.invokerConnections } : {}) });
+    const invoker = o.connectorInvoker ?? own;
     const repos = this.ctx.store.repos;
     const startTime = this.ctx.nowIso();
     const rootRun: Run = {
@@ -133,7 +159,7 @@ export class RunService {
       environmentVariables: variables,
       ...(o.trigger ? { trigger: o.trigger } : {}),
       ...(invoker ? { connectorInvoker: invoker } : {}),
-      httpPolicy: env.policy,
+      ...(http ? { httpClient: http } : { httpPolicy: httpPolicyFromEnvironment(env.policy) }),
       resolveChildFlow,
       ...(o.clock ? { clock: o.clock } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
@@ -167,7 +193,7 @@ export class RunService {
           }
         },
       },
-    });
+    }).finally(() => own?.close?.());
     return { run: stored, result };
   }
 
