@@ -22,6 +22,9 @@ export interface ChangeEvent {
   environmentId?: string;
 }
 
+/** Audited actions that change nothing a cache holds (reads of secrets, exports): no change notice. */
+const READ_ONLY_AUDIT_ACTIONS = new Set(['secret.decrypt', 'solution.export']);
+
 /** Shared dependencies of the services. */
 export class PlatformContext {
   private readonly changeListeners = new Set<(e: ChangeEvent) => void>();
@@ -88,9 +91,11 @@ export class PlatformContext {
     e: Omit<AuditEvent, 'id' | 'at' | 'actorId' | 'actorName'> & { actor?: Principal | undefined },
   ): Promise<void> {
     const { actor, ...rest } = e;
-    const change: ChangeEvent = { action: e.action, ...(e.environmentId ? { environmentId: e.environmentId } : {}) };
-    this.txMarks.getStore()?.changes.push(change);
-    this.notifyChange(change);
+    if (!READ_ONLY_AUDIT_ACTIONS.has(e.action)) {
+      const change: ChangeEvent = { action: e.action, ...(e.environmentId ? { environmentId: e.environmentId } : {}) };
+      this.txMarks.getStore()?.changes.push(change);
+      this.notifyChange(change);
+    }
     await tx.audit.append({
       id: this.ids.newId(),
       at: this.nowIso(),
