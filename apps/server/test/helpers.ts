@@ -9,6 +9,7 @@ import { readSolution, writeSolutionZip } from '@patchbay/solution';
 import { testPlatform } from '../../../test-support/platform.js';
 
 /** A JSON answer. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Answer<T = any> {
   status: number;
   body: T;

@@ -17,7 +17,7 @@
  *   after the transaction holding its run committed.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createHttpClient, type OutboundHttpClient } from '@patchbay/connectors';
+import { createHttpClient, httpPolicyFromEnvironment, type OutboundHttpClient } from '@patchbay/connectors';
 import { conflict, invalid, notReady, type CallbackKeyRecord, type Environment, type Flow, type Principal, type Run } from '@patchbay/core';
 import type { RunRecord, RunResponse, RunState } from '@patchbay/engine';
 import type { PlatformContext } from '../context.js';
@@ -301,7 +301,13 @@ export class HttpTriggerService {
     if (!env || !flow) throw unauthenticated('CALLBACK_SIGNATURE_INVALID', 'the callback URL is not valid: its flow no longer exists', { keyId: key.id });
     const owner = await repos.principals.get(flow.ownerId);
     if (!owner) throw notReady('FLOW_OWNER_MISSING', `the owner of flow ${flow.name} no longer exists`, { flow: flow.name });
-    const variables = Object.fromEntries(await effectiveVariableValues(this.ctx, env.id));
+    // The engine matches parameters' `metadata.schemaName` exactly: key values by the definitions' own spelling.
+    const effective = await effectiveVariableValues(this.ctx, env.id);
+    const variables: Record<string, string> = {};
+    for (const d of await repos.environmentVariables.listDefinitions(env.id)) {
+      const v = effective.get(d.schemaName.toLowerCase());
+      if (v !== undefined) variables[d.schemaName] = v;
+    }
     const childFlows = new Map<string, Flow>();
     for (const id of flow.childFlowIds) {
       const c = await repos.flows.get(env.id, id);
@@ -336,11 +342,13 @@ export class HttpTriggerService {
   }
 
   private httpClient(env: Environment): OutboundHttpClient {
+    const shared = this.runs.httpClientFactory?.({ environment: env });
+    if (shared) return shared;
     const policy = JSON.stringify(env.policy);
     const have = this.clients.get(env.id);
     if (have && have.policy === policy) return have.client;
     if (have) void have.client.close();
-    const client = createHttpClient({ policy: env.policy });
+    const client = createHttpClient({ policy: httpPolicyFromEnvironment(env.policy) });
     this.clients.set(env.id, { client, policy });
     return client;
   }
@@ -375,7 +383,8 @@ export class HttpTriggerService {
     let onResponded: (() => void) | undefined;
     const rows: Run[] = [];
     let ended = false;
-    const invoker = this.runs.invokerFactory?.({ environmentId: entry.env.id, flow: entry.flow, actor: entry.owner, runId });
+    const http = this.httpClient(entry.env);
+    const invoker = this.runs.invokerFactory?.({ environmentId: entry.env.id, flow: entry.flow, actor: entry.owner, runId, http });
     const done = runFlow({
       flow: entry.flow.definition,
       runId,
@@ -388,7 +397,7 @@ export class HttpTriggerService {
         method: req.method,
       },
       ...(invoker ? { connectorInvoker: invoker } : {}),
-      httpClient: this.httpClient(entry.env),
+      httpClient: http,
       resolveChildFlow: entry.resolveChildFlow,
       callbackUrl: this.urlOf(key),
       signal: ctl.signal,
@@ -404,6 +413,7 @@ export class HttpTriggerService {
     }).finally(() => {
       ended = true;
       this.active.delete(runId);
+      if (invoker?.close) void Promise.resolve(invoker.close()).catch(() => undefined);
     });
     // A run of built-in actions only ends within the microtasks of this turn; one that waits on
     // I/O (connector, HTTP, timers) is still running at the next turn of the event loop.
