@@ -26,6 +26,8 @@ export interface TestServer {
   server: PatchbayServer;
   url: string;
   adminToken: string;
+  /** Global CLI flags that open the same store (the CLI gets its own key file: fine for commands that decrypt nothing). */
+  cliArgs: string[];
   /** A client acting with `token` (default: the admin token; null: no token). */
   api(token?: string | null): Api;
   /** Creates a principal (user or service principal) with a role in environments, and a token for it. */
@@ -61,6 +63,7 @@ export async function startTestServer(): Promise<TestServer> {
     server,
     url: server.url,
     adminToken,
+    cliArgs: ['--data-dir', tp.dataDir, ...(tp.databaseUrl ? ['--database-url', tp.databaseUrl] : [])],
     api,
     async principal(o) {
       await platform.principals.create({ name: o.name, ...(o.kind ? { kind: o.kind } : {}) });
