@@ -239,6 +239,38 @@ describe('corpus connectors', () => {
   });
 });
 
+describe('authentication kinds against a real server', () => {
+  const api = (security: Record<string, unknown>) => ({
+    swagger: '2.0',
+    info: { title: 'Auth', version: '1' },
+    host: `127.0.0.1:${httpPort}`,
+    basePath: '/',
+    schemes: ['http'],
+    paths: { '/who': { get: { operationId: 'Who', responses: {} } } },
+    securityDefinitions: security,
+  });
+  const call = async (openApi: Record<string, unknown>, connectionParameters: Record<string, unknown>, connection: ConnectionValues) => {
+    seen.length = 0;
+    const r = await callConnector({ connector: synthetic(openApi, [], connectionParameters), connection, actionType: 'OpenApiConnection', host: { operationId: 'Who' }, inputs: {}, http: client, policy: { allowLoopback: true } });
+    expect(r.statusCode).toBe(200);
+    return seen[0]!;
+  };
+  const secure = { type: 'securestring' };
+
+  it('no authentication sends no credentials', async () => {
+    const s = await call(api({}), {}, values({}));
+    expect(s.headers['authorization']).toBeUndefined();
+  });
+  it('API key in a header and in the query', async () => {
+    expect((await call(api({ k: { type: 'apiKey', in: 'header', name: 'X-Key' } }), { api_key: secure }, values({}, { api_key: 'h-key' }))).headers['x-key']).toBe('h-key');
+    expect(new URL((await call(api({ k: { type: 'apiKey', in: 'query', name: 'code' } }), { api_key: secure }, values({}, { api_key: 'q-key' }))).url, 'http://x').searchParams.get('code')).toBe('q-key');
+  });
+  it('basic', async () => {
+    const s = await call(api({ b: { type: 'basic' } }), { username: secure, password: secure }, values({}, { username: 'u1', password: 'p:1' }));
+    expect(s.headers['authorization']).toBe(`Basic ${Buffer.from('u1:p:1').toString('base64')}`);
+  });
+});
+
 describe('OpenAPI features', () => {
   const doc = {
     swagger: '2.0',
