@@ -1,7 +1,7 @@
-/** `patchbay connection create|list|show|share|unshare|transfer|delete` — connections (design §3B). */
+/** `patchbay connection create|list|show|share|unshare|transfer|delete|test|reconnect` — connections (design §3B). */
 import type { Command } from 'commander';
 import type { FlowStateChange, Principal, ShareRole } from '@patchbay/core';
-import { connectionJson, type Platform } from '@patchbay/platform';
+import { connectionJson, createOAuthConnection, reconnectOAuthConnection, testConnection, type OAuthSignInOptions, type Platform } from '@patchbay/platform';
 import { usageError, type CliContext } from '../context.js';
 
 export { connectionJson };
@@ -30,6 +30,34 @@ function printFlowChanges(ctx: CliContext, flows: FlowStateChange[]): void {
   }
 }
 
+/** The OAuth sign-in options of `create --oauth` / `reconnect`: client id and secret, callback port, timeout; the URL goes to stderr. */
+async function signInOptions(
+  ctx: CliContext,
+  o: { oauthClientId?: string; oauthClientSecret?: string; oauthPort?: string; oauthTimeout?: string },
+  stdinUsed = false,
+): Promise<OAuthSignInOptions> {
+  let clientSecret: string | undefined;
+  if (o.oauthClientSecret !== undefined) {
+    if (o.oauthClientSecret === '-' && stdinUsed) throw usageError('only one option can read stdin (-)', { option: 'oauth-client-secret' });
+    if (o.oauthClientSecret !== '-' && !o.oauthClientSecret.startsWith('@'))
+      throw usageError('--oauth-client-secret must be @FILE or - (stdin): secret values are never taken from the command line', { option: 'oauth-client-secret' });
+    clientSecret = (await ctx.readArg(o.oauthClientSecret)).replace(/\r?\n$/, '');
+  }
+  const port = o.oauthPort !== undefined ? Number(o.oauthPort) : undefined;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw usageError('--oauth-port must be a port number', { option: 'oauth-port' });
+  const timeout = o.oauthTimeout !== undefined ? Number(o.oauthTimeout) : undefined;
+  if (timeout !== undefined && !(timeout > 0)) throw usageError('--oauth-timeout must be a number of seconds', { option: 'oauth-timeout' });
+  return {
+    ...(o.oauthClientId ? { clientId: o.oauthClientId } : {}),
+    ...(clientSecret !== undefined ? { clientSecret } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
+    onAuthorizationUrl: (url: string) => {
+      ctx.io.err(`Open this URL in a browser to sign the connection in (waiting for the redirect to 127.0.0.1):\n${url}\n`);
+    },
+  };
+}
+
 /** Registers the `connection` commands on the program. */
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program.command('connection').description('connections: credentials for one connector in one environment, owned by a principal');
@@ -43,9 +71,28 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--param <name=value>', 'non-secret connection parameter (repeatable)', collect)
     .option('--secret-param <name=@FILE|->', 'secret parameter read from a file (@FILE) or stdin (-); never given inline (repeatable)', collect)
     .option('--as <principal>', 'acting principal, the owner (default: admin)')
+    .option('--oauth', 'sign the connection in with OAuth 2.0: authorization code through a local callback (prints the URL to open), or client credentials for service-principal parameter sets')
+    .option('--oauth-client-id <id>', 'OAuth client id (default: the connector\'s oAuthSettings.clientId or the token:clientId parameter)')
+    .option('--oauth-client-secret <@FILE|->', 'OAuth client secret read from a file or stdin (default: the token:clientSecret secret parameter)')
+    .option('--oauth-port <port>', 'port of the local callback http://127.0.0.1:<port>/oauth/callback (default: any free port)')
+    .option('--oauth-timeout <seconds>', 'how long to wait for the browser (default 300)')
     .option('--json', 'print the created connection as JSON')
     .action(
-      async (o: { env: string; connector: string; displayName: string; parameterSet?: string; param?: string[]; secretParam?: string[]; as?: string; json?: boolean }) => {
+      async (o: {
+        env: string;
+        connector: string;
+        displayName: string;
+        parameterSet?: string;
+        param?: string[];
+        secretParam?: string[];
+        as?: string;
+        oauth?: boolean;
+        oauthClientId?: string;
+        oauthClientSecret?: string;
+        oauthPort?: string;
+        oauthTimeout?: string;
+        json?: boolean;
+      }) => {
         const secretRefs = pairs(o.secretParam, '--secret-param');
         const secrets: Record<string, string> = {};
         let stdinUsed = false;
@@ -61,7 +108,7 @@ export function register(program: Command, ctx: CliContext): void {
           secrets[name] = (await ctx.readArg(ref)).replace(/\r?\n$/, '');
         }
         const p = await ctx.platform();
-        const c = await p.connections.create({
+        const common = {
           environment: o.env,
           connector: o.connector,
           displayName: o.displayName,
@@ -69,7 +116,12 @@ export function register(program: Command, ctx: CliContext): void {
           parameters: pairs(o.param, '--param'),
           secretParameters: secrets,
           ...(o.as ? { actor: o.as } : {}),
-        });
+        };
+        if (!o.oauth && (o.oauthClientId || o.oauthClientSecret || o.oauthPort || o.oauthTimeout))
+          throw usageError('--oauth-* options need --oauth', { option: 'oauth' });
+        const c = o.oauth
+          ? await createOAuthConnection(p, { ...common, ...(await signInOptions(ctx, o, stdinUsed)) })
+          : await p.connections.create(common);
         if (o.json) ctx.printJson(connectionJson(c, await principalMap(p)));
         else ctx.println(`created connection ${c.id} (${c.connectorId}, ${c.status})`);
       },
@@ -176,5 +228,33 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.println(`deleted connection ${id}${r.unboundReferences.length ? `; unbound ${r.unboundReferences.join(', ')}` : ''}`);
         printFlowChanges(ctx, r.flows);
       }
+    });
+  cmd
+    .command('test <id>')
+    .description("test a connection: the connector's x-ms-capabilities.testConnection operation, SELECT 1 for SQL, or an OAuth token (exit 0 passed or nothing to test, 3 failed)")
+    .option('--param <name=value>', 'parameter of the test operation (repeatable)', collect)
+    .option('--as <principal>', 'acting principal (default: admin)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { param?: string[]; as?: string; json?: boolean }) => {
+      const p = await ctx.platform();
+      const r = await testConnection(p, { id, parameters: pairs(o.param, '--param'), ...(o.as ? { actor: o.as } : {}) });
+      if (o.json) ctx.printJson(r);
+      else ctx.println(`connection ${r.connection} (${r.connector}): ${r.result}${r.operationId ? ` via ${r.operationId}` : ''} — ${r.message}`);
+      if (r.result === 'failed') ctx.exitCode = 3;
+    });
+  cmd
+    .command('reconnect <id>')
+    .description('sign an OAuth connection in again (e.g. after NeedsReconnect); its flows re-evaluate')
+    .option('--oauth-client-id <id>', 'OAuth client id (default: as before)')
+    .option('--oauth-client-secret <@FILE|->', 'OAuth client secret read from a file or stdin (default: as before)')
+    .option('--oauth-port <port>', 'port of the local callback (default: any free port)')
+    .option('--oauth-timeout <seconds>', 'how long to wait for the browser (default 300)')
+    .option('--as <principal>', 'acting principal: the owner or an Admin (default: admin)')
+    .option('--json', 'print the connection as JSON')
+    .action(async (id: string, o: { oauthClientId?: string; oauthClientSecret?: string; oauthPort?: string; oauthTimeout?: string; as?: string; json?: boolean }) => {
+      const p = await ctx.platform();
+      const c = await reconnectOAuthConnection(p, { id, ...(await signInOptions(ctx, o)), ...(o.as ? { actor: o.as } : {}) });
+      if (o.json) ctx.printJson(connectionJson(c, await principalMap(p)));
+      else ctx.println(`connection ${c.id} signed in again (${c.status})`);
     });
 }

@@ -16,7 +16,7 @@
  * Tokens and the client secret are stored encrypted as the connection's `$oauth` secret; the
  * connection becomes Connected and flows re-evaluate. Nothing is written when the sign-in fails.
  */
-import { invalid, notFound, type Connection } from '@patchbay/core';
+import { forbidden, invalid, notFound, type Connection } from '@patchbay/core';
 import {
   callConnector,
   clientCredentialsTokens,
@@ -138,7 +138,7 @@ export async function reconnectOAuthConnection(p: Platform, o: OAuthSignInOption
   const conn = await p.connections.get(o.id);
   const actor = await p.ctx.actor(o.actor);
   if (conn.ownerId !== actor.id && !(await p.ctx.isAdmin(actor, conn.environmentId))) {
-    throw invalid('CONNECTION_RECONNECT_NOT_PERMITTED', `principal ${actor.name} cannot sign connection ${conn.id} in: only its owner or an Admin can`, { connection: conn.id });
+    throw forbidden('CONNECTION_RECONNECT_NOT_PERMITTED', `principal ${actor.name} cannot sign connection ${conn.id} in: only its owner or an Admin can`, { connection: conn.id });
   }
   const connector = await findConnector(p.store.repos, conn.environmentId, conn.connectorId);
   if (!connector) throw notFound('CONNECTOR_NOT_FOUND', `connector ${conn.connectorId} of connection ${conn.id} is not installed`, { connector: conn.connectorId });
