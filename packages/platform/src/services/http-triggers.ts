@@ -16,10 +16,10 @@
  * - run history is written by the group-commit {@link RunBatcher}: a request is answered only
  *   after the transaction holding its run committed.
  */
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createHttpClient, httpPolicyFromEnvironment, type OutboundHttpClient } from '@patchbay/connectors';
 import { conflict, invalid, notReady, type CallbackKeyRecord, type Environment, type Flow, type Principal, type Run } from '@patchbay/core';
-import type { RunRecord, RunResponse, RunState } from '@patchbay/engine';
+import { compileDefinition, runRecord, startRun, type RunRecord, type RunResponse, type RunState } from '@patchbay/engine';
 import type { PlatformContext } from '../context.js';
 import { effectiveVariableValues } from '../deploy/variables.js';
 import { runFlow, type ChildFlowResolver } from '../runner/index.js';
@@ -80,6 +80,12 @@ interface FlowEntry {
   trigger: string;
   method: string | undefined;
   hasResponse: boolean;
+  /** False when every action is built in (no HTTP, connector, child flow or timer): the run ends within one engine step. */
+  hasIO: boolean;
+  /** The flow or its child flows use connection references: runs need the connector invoker. */
+  usesConnectors: boolean;
+  http: OutboundHttpClient;
+  workflow: { id: string; displayName: string; environmentName: string };
   resolveChildFlow: ChildFlowResolver;
 }
 
@@ -121,6 +127,26 @@ function hasResponseAction(actions: unknown): boolean {
     if (isObject(a.else) && hasResponseAction(a.else.actions)) return true;
     if (isObject(a.default) && hasResponseAction(a.default.actions)) return true;
     if (isObject(a.cases)) for (const c of Object.values(a.cases)) if (isObject(c) && hasResponseAction(c.actions)) return true;
+  }
+  return false;
+}
+
+/** Action types the engine runs inside a step, without a command to the runner (docs/engine.md §1). */
+const BUILT_IN = new Set(
+  ['Compose', 'InitializeVariable', 'SetVariable', 'IncrementVariable', 'DecrementVariable', 'AppendToArrayVariable', 'AppendToStringVariable', 'If', 'Switch', 'Foreach', 'Until', 'Scope', 'Terminate', 'Response', 'Query', 'Select', 'Join', 'Table', 'ParseJson'].map((t) => t.toLowerCase()),
+);
+
+/** True when some action (at any depth) is not built in: HTTP, connector, child flow, Wait, or a type Patchbay does not know. */
+function hasIOAction(actions: unknown): boolean {
+  if (!isObject(actions)) return false;
+  for (const a of Object.values(actions)) {
+    if (!isObject(a)) continue;
+    if (!BUILT_IN.has(String(a.type).toLowerCase())) return true;
+    if (isObject(a.runtimeConfiguration) && isObject(a.runtimeConfiguration.staticResult)) return true;
+    if (hasIOAction(a.actions)) return true;
+    if (isObject(a.else) && hasIOAction(a.else.actions)) return true;
+    if (isObject(a.default) && hasIOAction(a.default.actions)) return true;
+    if (isObject(a.cases)) for (const c of Object.values(a.cases)) if (isObject(c) && hasIOAction(c.actions)) return true;
   }
   return false;
 }
@@ -331,6 +357,10 @@ export class HttpTriggerService {
       trigger: trig.name,
       method: trig.method,
       hasResponse: hasResponseAction(definitionOf(flow.definition).actions),
+      hasIO: hasIOAction(definitionOf(flow.definition).actions),
+      usesConnectors: flow.connections.length > 0 || [...childFlows.values()].some((c) => c.connections.length > 0 || c.childFlowIds.length > 0),
+      http: this.httpClient(env),
+      workflow: { id: flow.id, displayName: flow.name, environmentName: env.name },
       resolveChildFlow: async (workflowId) => {
         const id = workflowId.replace(/[{}]/g, '').toLowerCase();
         const child = childFlows.get(id) ?? (await repos.flows.get(env.id, id));
@@ -375,7 +405,45 @@ export class HttpTriggerService {
     };
   }
 
+  /**
+   * A run of a flow whose actions are all built in ends within its first engine step: it is run
+   * with `startRun` directly (the engine is pure, so nothing happened if it did not end — then the
+   * run goes through the runner like any other). Returns undefined in that case.
+   */
+  private async startBuiltIn(entry: FlowEntry, key: KeyEntry, req: TriggerRequest): Promise<TriggerAnswer | undefined> {
+    const runId = randomUUID();
+    const at = new Date(this.ctx.clock.now()).toISOString();
+    const trigger: { body?: unknown; headers?: Record<string, string>; queries?: Record<string, string>; method: string } = { method: req.method };
+    if (req.body !== undefined) trigger.body = req.body;
+    if (req.headers) trigger.headers = req.headers;
+    if (req.queries) trigger.queries = req.queries;
+    const { state, commands } = startRun(compileDefinition(entry.flow.definition), {
+      type: 'runStarted',
+      at,
+      runId,
+      seed: randomInt(0, 2 ** 32),
+      trigger,
+      workflow: entry.workflow,
+      environmentVariables: entry.variables,
+      callbackUrl: this.urlOf(key),
+    });
+    if (state.status === 'Running') {
+      entry.hasIO = true;
+      return undefined;
+    }
+    let response: RunResponse | undefined;
+    for (const c of commands) if (c.type === 'respond') response = { action: c.action, statusCode: c.statusCode, headers: c.headers, body: c.body };
+    await this.batcher.insert(this.runRow(entry, runRecord(state), state, runId));
+    const headers: Record<string, string> = response ? { ...response.headers, 'x-ms-workflow-run-id': runId } : { 'x-ms-workflow-run-id': runId };
+    if (response) return { statusCode: response.statusCode, headers, body: response.body, runId };
+    return { statusCode: 202, headers, body: { runId, status: state.status }, runId };
+  }
+
   private async start(entry: FlowEntry, key: KeyEntry, req: TriggerRequest): Promise<TriggerAnswer> {
+    if (!entry.hasIO) {
+      const answer = await this.startBuiltIn(entry, key, req);
+      if (answer) return answer;
+    }
     const runId = randomUUID();
     const ctl = new AbortController();
     this.active.set(runId, ctl);
@@ -383,12 +451,12 @@ export class HttpTriggerService {
     let onResponded: (() => void) | undefined;
     const rows: Run[] = [];
     let ended = false;
-    const http = this.httpClient(entry.env);
-    const invoker = this.runs.invokerFactory?.({ environmentId: entry.env.id, flow: entry.flow, actor: entry.owner, runId, http });
+    const http = entry.http;
+    const invoker = entry.usesConnectors ? this.runs.invokerFactory?.({ environmentId: entry.env.id, flow: entry.flow, actor: entry.owner, runId, http }) : undefined;
     const done = runFlow({
       flow: entry.flow.definition,
       runId,
-      workflow: { id: entry.flow.id, displayName: entry.flow.name, environmentName: entry.env.name },
+      workflow: entry.workflow,
       environmentVariables: entry.variables,
       trigger: {
         ...(req.body !== undefined ? { body: req.body } : {}),

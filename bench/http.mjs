@@ -1,0 +1,160 @@
+// `npm run bench:http`: requests per second and latency of an HTTP-triggered 5-action flow with
+// every run's history persisted (group commit), on SQLite and PostgreSQL, next to a bare Fastify
+// handler on the same machine (the ceiling). The server runs in its own process pinned to core 0
+// (`taskset -c 0`); the load generator is `wrk` (Debian package `wrk`) pinned to core 1, 50
+// connections, loopback only, bounded rounds. Writes its section of BENCHMARKS.md.
+//
+// Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50),
+// PATCHBAY_TEST_PG_URL (admin URL of the PostgreSQL server; the benchmark creates and drops its
+// own database), BENCH_MODES (default "bare,sqlite,postgres").
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { median, machineLine, writeBenchSection } from './report.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WARMUP_SECONDS = 3;
+const MODES = (process.env.BENCH_MODES ?? 'bare,sqlite,postgres').split(',');
+const here = (f) => fileURLToPath(new URL(f, import.meta.url));
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+if (!has('wrk')) {
+  console.error('bench:http needs the load generator wrk: apt-get install -y wrk');
+  process.exit(1);
+}
+const pin = has('taskset');
+const pinned = (core, cmd, args) => (pin ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+
+async function pgDatabase() {
+  const admin = process.env.PATCHBAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `pb_bench_http_${process.pid}`;
+  const c = new pg.Client({ connectionString: admin });
+  try {
+    await c.connect();
+    await c.query(`CREATE DATABASE ${name}`);
+  } catch (e) {
+    console.error(`PostgreSQL not reachable at ${admin.replace(/:[^:@/]*@/, ':***@')}: ${e.message}; skipping the PostgreSQL rows`);
+    await c.end().catch(() => undefined);
+    return undefined;
+  }
+  await c.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const d = new pg.Client({ connectionString: admin });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+
+async function startServerProcess(mode, env) {
+  const [cmd, args] = pinned(0, process.execPath, [here('./http-server.mjs'), mode]);
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const queue = [];
+  let waiter;
+  lines.on('line', (l) => {
+    if (waiter) {
+      const w = waiter;
+      waiter = undefined;
+      w(l);
+    } else queue.push(l);
+  });
+  const nextLine = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => (waiter = r)));
+  const first = JSON.parse(await nextLine());
+  return {
+    url: first.url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return JSON.parse(await nextLine());
+    },
+  };
+}
+
+function toMs(v) {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(url, seconds) {
+  const [cmd, args] = pinned(1, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', here('./http-post.lua'), url]);
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+  const out = r.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors: (.*)/.exec(out)?.[1];
+  return { rps, p50, p99, total, non2xx, errors };
+}
+
+const db = MODES.includes('postgres') ? await pgDatabase() : undefined;
+const modes = MODES.filter((m) => m !== 'postgres' || db);
+const servers = {};
+for (const m of modes) servers[m] = await startServerProcess(m, m === 'postgres' ? { BENCH_PG_URL: db.url } : {});
+const samples = Object.fromEntries(modes.map((m) => [m, []]));
+const answered = Object.fromEntries(modes.map((m) => [m, 0]));
+const failures = Object.fromEntries(modes.map((m) => [m, 0]));
+for (const m of modes) {
+  const w = wrk(servers[m].url, WARMUP_SECONDS);
+  answered[m] += w.total - w.non2xx;
+  failures[m] += w.non2xx;
+}
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const m of modes) {
+    const s = wrk(servers[m].url, SECONDS);
+    samples[m].push(s);
+    answered[m] += s.total - s.non2xx;
+    failures[m] += s.non2xx;
+    console.log(`round ${round} ${m.padEnd(8)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${s.non2xx ? `  non-2xx ${s.non2xx}` : ''}${s.errors ? `  socket errors ${s.errors}` : ''}`);
+  }
+}
+const stats = {};
+for (const m of modes) stats[m] = await servers[m].stop();
+await db?.drop();
+
+const row = (m) => {
+  const s = samples[m];
+  return { rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), min: Math.min(...s.map((x) => x.rps)), max: Math.max(...s.map((x) => x.rps)) };
+};
+const rows = Object.fromEntries(modes.map((m) => [m, row(m)]));
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const label = { bare: 'bare Fastify handler (ceiling): POST → small JSON, nothing else', sqlite: 'Patchbay, HTTP-triggered 5-action flow, history persisted to SQLite', postgres: 'Patchbay, HTTP-triggered 5-action flow, history persisted to PostgreSQL' };
+const ceiling = rows.bare?.rps;
+const table = modes
+  .map((m) => `| ${label[m]} | ${fmt(rows[m].rps)} | ${fmt(rows[m].min)}–${fmt(rows[m].max)} | ${rows[m].p50.toFixed(2)} ms | ${rows[m].p99.toFixed(2)} ms | ${ceiling && m !== 'bare' ? `${((rows[m].rps / ceiling) * 100).toFixed(0)} %` : '–'} | ${stats[m].maxRssMb} MB |`)
+  .join('\n');
+const persisted = modes
+  .filter((m) => m !== 'bare')
+  .map((m) => `${m}: ${fmt(stats[m].runs)} runs in the \`runs\` table for ${fmt(answered[m])} answered requests counted by wrk (${failures[m]} non-2xx), ${fmt(stats[m].batches)} transactions, largest batch ${fmt(stats[m].largestBatch)} runs, mean ${(stats[m].rows / Math.max(1, stats[m].batches)).toFixed(1)} runs per transaction`)
+  .join('; ');
+const sq = rows.sqlite?.rps ?? 0;
+const verdict = sq >= 20000 ? `met (${fmt(sq)} req/s)` : `**not met**: ${fmt(sq)} req/s, ${((sq / 20000) * 100).toFixed(0)} % of the target`;
+const md = `
+## HTTP-triggered flows (\`npm run bench:http\`)
+
+${machineLine()}
+
+**Method.** \`bench/http.mjs\` starts each server in its own Node.js process pinned to core 0 (\`taskset -c 0\`) and drives it with \`wrk\` pinned to core 1 (1 thread, ${CONNECTIONS} keep-alive connections, loopback only), POSTing \`{"name":"World"}\`. Patchbay's server is the real API (\`@patchbay/server\`, Fastify 5) over a fresh store; the request goes to the flow's signed callback URL, which checks the signature (cached key, no database read), takes the flow from the in-memory flow cache (compiled plan reused), runs trigger → InitializeVariable → Compose → If (SetVariable / SetVariable) → Response in-process, hands the finished run (redacted history record, one \`runs\` row) to the group-commit batcher, and answers with the Response only after the transaction holding that run committed. The ceiling is a bare Fastify 5 handler in the same kind of process. After a ${WARMUP_SECONDS} s warm-up per server, ${ROUNDS} rounds of ${SECONDS} s, servers interleaved within each round; the table gives medians over the rounds (range of the rounds' requests per second), and the peak resident memory of each server process (sampled every 100 ms).
+
+| server | req/s (median) | range | p50 latency | p99 latency | of the ceiling | peak RSS |
+|---|---:|---:|---:|---:|---:|---:|
+${table}
+
+Every answered run is persisted: ${persisted}. (wrk stops counting at the end of a round while a few requests are in flight, so the table holds at least as many runs as wrk counted answers.)
+
+Target (issue 8): at least 20,000 req/s on SQLite with every run persisted, server on one core, peak memory below 300 MB — ${verdict}; peak RSS ${stats.sqlite?.maxRssMb ?? '–'} MB (SQLite)${stats.postgres ? `, ${stats.postgres.maxRssMb} MB (PostgreSQL)` : ''}.
+`;
+writeBenchSection('http', md);
+console.log(md);
