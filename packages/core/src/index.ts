@@ -8,4 +8,5 @@ export * from './names.js';
 export * from './access.js';
 export * from './activation.js';
 export * from './ports.js';
+export * from './execution.js';
 export * from './connection-params.js';

@@ -16,6 +16,7 @@ import type {
   Run,
   Solution,
 } from './model.js';
+import type { ExecutionRepositories } from './execution.js';
 
 /** The current instant. */
 export interface Clock {
@@ -103,7 +104,7 @@ export interface CallbackKeyRecord {
 }
 
 /** Repositories of every entity. All methods are async; lookups return undefined when absent. */
-export interface Repositories {
+export interface Repositories extends ExecutionRepositories {
   environments: {
     insert(e: Environment): Promise<void>;
     update(e: Environment): Promise<void>;

@@ -5,3 +5,4 @@
 export { openStore, mapDbError, redactUrl, type OpenStoreOptions, type KyselyStore } from './store.js';
 export type { Database } from './schema.js';
 export { migrations } from './migrations.js';
+export { GRAPHILE_WORKER_SCHEMA } from './execution-repositories.js';

@@ -4,6 +4,7 @@
  * never edit a published migration, add a new one.
  */
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { m005Execution } from './execution-migration.js';
 
 const m001: Migration = {
   async up(db: Kysely<unknown>) {
@@ -255,6 +256,7 @@ export const migrations: Record<string, Migration> = {
   '002_runs': m002,
   '003_audit': m003,
   '004_server': m004,
+  '005_execution': m005Execution,
 };
 
 /** A Kysely MigrationProvider over {@link migrations} (no files read at run time). */

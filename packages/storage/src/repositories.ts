@@ -32,6 +32,7 @@ import type {
   FlowsTable,
   SolutionsTable,
 } from './schema.js';
+import { createExecutionRepositories } from './execution-repositories.js';
 
 const j = (v: unknown): string => JSON.stringify(v);
 const p = <T>(s: string): T => JSON.parse(s) as T;
@@ -198,6 +199,7 @@ function solutionFromRow(r: SolutionsTable): Solution {
 /** Builds the repositories over a Kysely database or transaction handle. */
 export function createRepositories(db: Kysely<Database>): Repositories {
   return {
+    ...createExecutionRepositories(db),
     environments: {
       async insert(e: Environment) {
         await db

@@ -3,6 +3,8 @@
  * JSON columns are TEXT holding JSON; booleans are INTEGER 0/1; timestamps are ISO 8601 TEXT (UTC).
  * Name columns ending in `_key` hold the lowercase comparison key of a case-insensitive name.
  */
+import type { ExecutionTables } from './execution-schema.js';
+
 export interface EnvironmentsTable {
   id: string;
   name: string;
@@ -205,7 +207,7 @@ export interface CallbackKeysTable {
 }
 
 /** The whole database, as Kysely sees it. */
-export interface Database {
+export interface Database extends ExecutionTables {
   environments: EnvironmentsTable;
   principals: PrincipalsTable;
   role_assignments: RoleAssignmentsTable;
