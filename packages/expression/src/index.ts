@@ -37,7 +37,7 @@ export {
 } from './conformance.js';
 export { SUPPORTED_FUNCTIONS, lookupFunction, FUNCTIONS } from './functions/index.js';
 export { formatInstant } from './functions/datetime.js';
-export { WINDOWS_ZONES } from './functions/timezones.js';
+export { WINDOWS_ZONES, offsetAt } from './functions/timezones.js';
 export { parseJson, JsonSyntaxError, MAX_JSON_DEPTH } from './json.js';
 export { WdlDecimal } from './decimal.js';
 export { toText, toJsonText, valuesEqual, typeName, isContentEnvelope, decimalsToNumbers } from './values.js';

@@ -30,3 +30,4 @@ export { buildExportPackage, type ExportOptions } from './deploy/export.js';
 export type { ChangeEvent } from './context.js';
 export * from './views.js';
 export * from './connectors/index.js';
+export * from './execution/index.js';

@@ -39,6 +39,7 @@ function open(key: Buffer, sealed: string, aad: string): Buffer {
 }
 
 const dataKeyAad = (k: { id: string; environmentId: string }): string => `patchbay:datakey:${k.id}:${k.environmentId}`;
+const dataAad = (environmentId: string, owner: string): string => `patchbay:data:${environmentId}:${owner}`;
 const secretAad = (environmentId: string, ownerId: string, name: string): string =>
   `patchbay:secret:${environmentId}:${ownerId}:${name}`;
 
@@ -67,6 +68,9 @@ export class SecretVault {
   private readonly clock: Clock;
   private readonly ids: IdGenerator;
   private readonly dataKeys = new Map<string, Buffer>();
+  private readonly activeKeys = new Map<string, { record: DataKeyRecord; at: number }>();
+  /** How long {@link sealData} reuses an environment's active data key record (ms). */
+  static activeKeyCacheMs = 60_000;
 
   constructor(options: SecretVaultOptions) {
     this.store = options.store;
@@ -192,6 +196,65 @@ export class SecretVault {
   }
 
   /**
+   * Encrypts an arbitrary blob (e.g. a durable run state) with the environment's active data key
+   * (created on first use). `aad` binds the ciphertext to what it belongs to (e.g. `run:<id>`), so
+   * a blob cannot be moved to another row. The blob is not stored here: the caller keeps
+   * `{keyId, sealed}` (base64 of IV ‖ ciphertext ‖ tag). The active key is cached per environment
+   * for `activeKeyCacheMs` (60 s): after a data key rotation new blobs use the new key within that
+   * time, and the retired key still opens the older ones.
+   */
+  async sealData(
+    environmentId: string,
+    aad: string,
+    plaintext: string,
+    repos: Repositories = this.store.repos,
+  ): Promise<{ keyId: string; sealed: string }> {
+    const now = this.clock.now();
+    let record = this.activeKeys.get(environmentId);
+    if (!record || now - record.at > SecretVault.activeKeyCacheMs) {
+      const existing = (await repos.dataKeys.list()).find((k) => k.environmentId === environmentId && k.status === 'active');
+      // A key created here may still roll back with the caller's transaction: cache only committed ones.
+      if (existing) this.activeKeys.set(environmentId, { record: existing, at: now });
+      record = { record: existing ?? (await this.createDataKey(repos, environmentId)), at: now };
+    }
+    const { record: dk } = record;
+    return {
+      keyId: dk.id,
+      sealed: seal(this.unwrap(dk), Buffer.from(plaintext, 'utf8'), dataAad(environmentId, aad)),
+    };
+  }
+
+  /**
+   * Decrypts a blob sealed by {@link sealData} with the same environment and `aad`.
+   *
+   * @throws DATA_KEY_MISSING, DATA_KEY_UNWRAP_FAILED, DATA_DECRYPT_FAILED, MASTER_KEY_UNKNOWN (secret, exit 6).
+   */
+  async openData(
+    environmentId: string,
+    aad: string,
+    keyId: string,
+    sealed: string,
+    repos: Repositories = this.store.repos,
+  ): Promise<string> {
+    let key = this.dataKeys.get(keyId);
+    if (!key) {
+      const dk = await repos.dataKeys.get(keyId);
+      if (!dk) {
+        throw secretError('DATA_KEY_MISSING', `data of ${aad} was encrypted with data key ${keyId}, which no longer exists`, {
+          dataKeyId: keyId,
+          owner: aad,
+        });
+      }
+      key = this.unwrap(dk);
+    }
+    try {
+      return open(key, sealed, dataAad(environmentId, aad)).toString('utf8');
+    } catch {
+      throw secretError('DATA_DECRYPT_FAILED', `data of ${aad} cannot be decrypted: tampered data or wrong key`, { owner: aad });
+    }
+  }
+
+  /**
    * Data key rotation: every environment gets a new active data key; secrets are re-encrypted
    * under it one environment per transaction; old keys are marked retired (kept, so a reader
    * holding a row read before the rotation can still decrypt it).
@@ -199,6 +262,7 @@ export class SecretVault {
    */
   async rotateDataKeys(): Promise<RotationReport> {
     const report: RotationReport = { dataKeys: 0, secrets: 0 };
+    this.activeKeys.clear();
     const envs = new Set((await this.store.repos.dataKeys.list()).map((k) => k.environmentId));
     for (const environmentId of envs) {
       await this.store.transaction(async (tx) => {
