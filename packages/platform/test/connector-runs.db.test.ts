@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Connection } from '@patchbay/core';
-import { toConnectorDefinition, virtualClock, type Platform } from '@patchbay/platform';
+import { resolveTriggerConnection, toConnectorDefinition, virtualClock, type Platform } from '@patchbay/platform';
 import { readCustomConnectorFolder, readSolution } from '@patchbay/solution';
 import { testCertificate, type TestCertificate } from '../../connectors/test/support/tls.js';
 import { seedFlow } from '../../../test-support/platform.js';
@@ -329,5 +329,24 @@ describe(`connector actions through connection references (${process.env['PATCHB
     expect(s.received.map((r) => r.headers['authorization'])).toEqual(['Bearer bobs-own-key']);
     const notHis = await p.runs.run({ environment: 'test', flow: FLOW_ID, actor: 'alice', invokerConnections: [bobs.id], trigger: { body: { text: 't', text_1: 'u' } } });
     expect(notHis.result.record.actions.find((a) => a.name === 'Add_a_new_row')!.error).toMatchObject({ code: 'INVOKER_CONNECTION_NOT_PERMITTED' });
+  });
+
+  it('connector triggers resolve through the same path (connection and operation, or the typed error)', async () => {
+    await installCioplenu();
+    const s = await cioplenuServer();
+    const { flow } = retargetedCorpusFlow();
+    const f = flow as { properties: { definition: { triggers: Record<string, unknown> } } };
+    f.properties.definition.triggers = {
+      When_a_task_is_created: { type: 'OpenApiConnectionNotification', inputs: { host: { connectionName: KEY, operationId: 'CreateTask', apiId: '/providers/Microsoft.PowerApps/apis/cioplenu' }, parameters: {} } },
+    };
+    const seeded = await seedFlow(p, { environment: 'test', id: FLOW_ID, name: 'Triggered', owner: 'admin', connections: [{ key: KEY, logicalName: REF, runtimeSource: 'embedded', connectorId: 'cioplenu' }], definition: flow });
+    await expect(resolveTriggerConnection(p.ctx, { flow: seeded })).rejects.toMatchObject({ code: 'REFERENCE_UNBOUND' });
+    const conn = await cioplenuConnection(s.host, 'k');
+    await p.references.bind({ environment: 'test', logicalName: REF, connectionId: conn.id });
+    const r = await resolveTriggerConnection(p.ctx, { flow: seeded });
+    expect(r).toMatchObject({ trigger: 'When_a_task_is_created', connectionKey: KEY, operation: { operationId: 'CreateTask', method: 'POST' } });
+    expect(r?.resolved.connection.id).toBe(conn.id);
+    const requestTriggered = await seedFlow(p, { environment: 'test', id: '00000000-0000-0000-0000-0000000000c2', name: 'Request', owner: 'admin', connections: [{ key: KEY, logicalName: REF, runtimeSource: 'embedded', connectorId: 'cioplenu' }], definition: retargetedCorpusFlow().flow });
+    expect(await resolveTriggerConnection(p.ctx, { flow: requestTriggered })).toBeUndefined();
   });
 });

@@ -11,3 +11,4 @@ export {
   type OAuthSignInOptions,
   type ConnectionTestResult,
 } from './connect.js';
+export { resolveTriggerConnection, connectionKeyOfHost, type ResolvedTrigger } from './trigger.js';
