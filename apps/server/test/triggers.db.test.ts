@@ -62,6 +62,13 @@ describe('callback URLs', () => {
     const runs = await admin('GET', '/api/v1/environments/dev/runs?flow=Echo&limit=1000');
     const stored = new Set(runs.body.map((r: { id: string }) => r.id));
     for (const id of ids) expect(stored.has(id)).toBe(true);
+    // Rows written in one batch (one statement expanding a JSON array) read back whole.
+    for (const id of [...ids].slice(0, 5)) {
+      const run = await admin('GET', `/api/v1/runs/${id}`);
+      expect(run.body).toMatchObject({ status: 'Succeeded', startedBy: 'http', flow: 'Echo', durationMs: expect.any(Number), response: { statusCode: 201 } });
+      expect(run.body.history.actions.map((a: { name: string }) => a.name)).toEqual(['Init', 'Compose', 'Respond']);
+      expect(run.body.history.trigger.outputs.body).toEqual({ name: expect.stringMatching(/^n\d+$/) });
+    }
   });
 
   it('refuses a wrong signature, a wrong method, a flow that is Off, and a revoked URL', async () => {

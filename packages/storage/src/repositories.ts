@@ -2,7 +2,7 @@
  * Repositories of the core's `Repositories` port over a Kysely handle (a database or a
  * transaction). Mapping between records and rows lives here; no business rule does.
  */
-import type { Kysely } from 'kysely';
+import { SqliteAdapter, sql, type Kysely } from 'kysely';
 import type {
   ApiTokenRecord,
   AuditEvent,
@@ -602,9 +602,18 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         await db.insertInto('runs').values(runRow(r)).execute();
       },
       async insertMany(runs: Run[]) {
-        // 14 columns per row: 500 rows stay far below SQLite's 32,766 bound parameters.
-        for (let i = 0; i < runs.length; i += 500) {
-          await db.insertInto('runs').values(runs.slice(i, i + 500).map(runRow)).execute();
+        if (runs.length === 0) return;
+        if (runs.length === 1) {
+          await db.insertInto('runs').values(runRow(runs[0]!)).execute();
+          return;
+        }
+        // One parameter holding every row as JSON, expanded by the database: a short statement
+        // whatever the batch size (no per-value query building), for group commit of run history.
+        const payload = JSON.stringify(runs.map(runRow));
+        if (isSqlite(db)) {
+          await sql`INSERT INTO runs (${sql.join(RUN_COLUMNS.map((c) => sql.id(c)))}) SELECT ${sql.join(RUN_COLUMNS.map((c) => sql`value ->> ${'$.' + c}`))} FROM json_each(${payload})`.execute(db);
+        } else {
+          await sql`INSERT INTO runs (${sql.join(RUN_COLUMNS.map((c) => sql.id(c)))}) SELECT ${sql.join(RUN_COLUMNS.map((c) => sql.id(c)))} FROM json_populate_recordset(NULL::runs, ${payload}::json)`.execute(db);
         }
       },
       async update(r: Run) {
@@ -799,6 +808,13 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       },
     },
   };
+}
+
+/** The columns of the runs table, in the order of {@link runRow}. */
+const RUN_COLUMNS = ['id', 'environment_id', 'flow_id', 'flow_name', 'status', 'started_by', 'invoker_id', 'start_time', 'end_time', 'duration_ms', 'error', 'response', 'record', 'resubmitted_from'] as const;
+
+function isSqlite(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter;
 }
 
 function runRow(r: Run): Database['runs'] {
