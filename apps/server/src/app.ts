@@ -13,9 +13,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { httpStatusFor, isPatchbayError, type Principal } from '@patchbay/core';
-import type { Platform } from '@patchbay/platform';
+import type { ExecutionService, Platform } from '@patchbay/platform';
 import { registerRoutes } from './routes.js';
 import { registerHooks } from './hooks.js';
+import { registerOperations } from './operations.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,6 +35,11 @@ export interface BuildAppOptions {
   logger?: boolean;
   /** Largest request body in bytes (default 64 MiB: solution packages are uploaded as base64). */
   bodyLimit?: number;
+  /**
+   * Queued durable execution (issue 9, docs/operations.md): callback-URL runs of flows that do I/O
+   * and manual runs go through its queue, cancel reaches queued runs. Absent: runs run in-process.
+   */
+  execution?: ExecutionService;
 }
 
 const FASTIFY_CODES: Record<string, string> = {
@@ -119,6 +125,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   }));
   app.get('/api/v1/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () => app.swagger());
   registerHooks(app, platform);
-  registerRoutes(app, platform);
+  registerRoutes(app, platform, o.execution);
+  registerOperations(app, platform, o.execution);
   return app;
 }

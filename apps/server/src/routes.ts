@@ -17,6 +17,7 @@ import {
   runShowJson,
   toConnectorDefinition,
   tokenJson,
+  type ExecutionService,
   type Platform,
 } from '@patchbay/platform';
 import {
@@ -62,7 +63,7 @@ function settingsOf(value: unknown): DeploymentSettings | undefined {
 }
 
 /** Registers every authenticated route. */
-export function registerRoutes(app: FastifyInstance, platform: Platform): void {
+export function registerRoutes(app: FastifyInstance, platform: Platform, execution?: ExecutionService): void {
   const auth = platform.auth;
   const me = (req: FastifyRequest): Principal => req.principal!;
   const params = <T>(req: FastifyRequest) => req.params as T;
@@ -463,6 +464,11 @@ export function registerRoutes(app: FastifyInstance, platform: Platform): void {
       platform.triggers.active.set(runId, ctl);
       try {
         const b = (req.body ?? {}) as { body?: unknown };
+        if (execution) {
+          // Queued execution: the run is durable; wait for its end (the row says Running when it takes longer).
+          const queued = await execution.enqueue({ environment: e.name, flow: params<{ flow: string }>(req).flow, runId, actor: me(req).name, ...(b.body !== undefined ? { trigger: { body: b.body } } : {}) });
+          return runShowJson(await execution.waitForEnd(queued.id, { timeoutMs: 120_000 }));
+        }
         const { run } = await platform.runs.run({ environment: e.name, flow: params<{ flow: string }>(req).flow, runId, signal: ctl.signal, actor: me(req).name, ...(b.body !== undefined ? { trigger: { body: b.body } } : {}) });
         return runShowJson(run);
       } finally {
@@ -512,6 +518,10 @@ export function registerRoutes(app: FastifyInstance, platform: Platform): void {
     const { run } = await runEnv(req, 'Maker', 'cancelling runs');
     if (run.status !== 'Running') throw new PatchbayError({ code: 'RUN_ALREADY_ENDED', message: `run ${run.id} already ended (${run.status})`, category: 'conflict', details: { run: run.id, status: run.status } });
     if (!platform.triggers.cancel(run.id)) {
+      if (execution && (await platform.store.repos.runStates.get(run.id))) {
+        await execution.cancel({ runId: run.id, actor: me(req).name });
+        return reply.code(202).send({ run: run.id, cancelRequested: true });
+      }
       throw new PatchbayError({ code: 'RUN_NOT_ACTIVE_HERE', message: `run ${run.id} is not running in this server process`, category: 'not-ready', details: { run: run.id } });
     }
     return reply.code(202).send({ run: run.id, cancelRequested: true });
