@@ -2,7 +2,7 @@
 // Modes:
 //   bare              a Fastify 5 app with one POST route answering a small JSON: the ceiling
 //   sqlite | postgres the Patchbay API over a fresh store, with one HTTP-triggered 5-action flow
-// Prints one JSON line {url} when listening; on SIGTERM prints {maxRssMb, runs, batches, rows,
+// Prints one JSON line {url} when listening; on SIGUSR2 {cpuUs}; on SIGTERM prints {maxRssMb, runs, batches, rows,
 // largestBatch} (runs = rows in the runs table) and exits.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,6 +93,11 @@ async function patchbay(kind) {
 }
 
 const stop = mode === 'bare' ? await bare() : await patchbay(mode);
+// SIGUSR2: print the CPU time used so far (µs, user + system), for CPU per request.
+process.on('SIGUSR2', () => {
+  const c = process.cpuUsage();
+  console.log(JSON.stringify({ cpuUs: c.user + c.system }));
+});
 process.on('SIGTERM', async () => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const extra = await stop();

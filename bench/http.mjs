@@ -6,7 +6,7 @@
 //
 // Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50),
 // PATCHBAY_TEST_PG_URL (admin URL of the PostgreSQL server; the benchmark creates and drops its
-// own database), BENCH_MODES (default "bare,sqlite,postgres").
+// own database), BENCH_MODES (default "bare,sqlite,postgres"), BENCH_NO_WRITE=1 (print only).
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,10 @@ async function startServerProcess(mode, env) {
   const first = JSON.parse(await nextLine());
   return {
     url: first.url,
+    cpu: async () => {
+      child.kill('SIGUSR2');
+      return JSON.parse(await nextLine()).cpuUs;
+    },
     stop: async () => {
       child.kill('SIGTERM');
       return JSON.parse(await nextLine());
@@ -113,11 +117,14 @@ for (const m of modes) {
 }
 for (let round = 1; round <= ROUNDS; round++) {
   for (const m of modes) {
+    const cpu0 = await servers[m].cpu();
     const s = wrk(servers[m].url, SECONDS);
+    s.cpuPerReq = (await servers[m].cpu()) - cpu0;
+    s.cpuPerReq /= Math.max(1, s.total);
     samples[m].push(s);
     answered[m] += s.total - s.non2xx;
     failures[m] += s.non2xx;
-    console.log(`round ${round} ${m.padEnd(8)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${s.non2xx ? `  non-2xx ${s.non2xx}` : ''}${s.errors ? `  socket errors ${s.errors}` : ''}`);
+    console.log(`round ${round} ${m.padEnd(8)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  CPU ${s.cpuPerReq.toFixed(1)} µs/req${s.non2xx ? `  non-2xx ${s.non2xx}` : ''}${s.errors ? `  socket errors ${s.errors}` : ''}`);
   }
 }
 const stats = {};
@@ -126,14 +133,14 @@ await db?.drop();
 
 const row = (m) => {
   const s = samples[m];
-  return { rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), min: Math.min(...s.map((x) => x.rps)), max: Math.max(...s.map((x) => x.rps)) };
+  return { rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), cpu: median(s.map((x) => x.cpuPerReq)), min: Math.min(...s.map((x) => x.rps)), max: Math.max(...s.map((x) => x.rps)) };
 };
 const rows = Object.fromEntries(modes.map((m) => [m, row(m)]));
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const label = { bare: 'bare Fastify handler (ceiling): POST → small JSON, nothing else', sqlite: 'Patchbay, HTTP-triggered 5-action flow, history persisted to SQLite', postgres: 'Patchbay, HTTP-triggered 5-action flow, history persisted to PostgreSQL' };
 const ceiling = rows.bare?.rps;
 const table = modes
-  .map((m) => `| ${label[m]} | ${fmt(rows[m].rps)} | ${fmt(rows[m].min)}–${fmt(rows[m].max)} | ${rows[m].p50.toFixed(2)} ms | ${rows[m].p99.toFixed(2)} ms | ${ceiling && m !== 'bare' ? `${((rows[m].rps / ceiling) * 100).toFixed(0)} %` : '–'} | ${stats[m].maxRssMb} MB |`)
+  .map((m) => `| ${label[m]} | ${fmt(rows[m].rps)} | ${fmt(rows[m].min)}–${fmt(rows[m].max)} | ${rows[m].p50.toFixed(2)} ms | ${rows[m].p99.toFixed(2)} ms | ${ceiling && m !== 'bare' ? `${((rows[m].rps / ceiling) * 100).toFixed(0)} %` : '–'} | ${rows[m].cpu.toFixed(1)} µs | ${fmt(1e6 / rows[m].cpu)} | ${stats[m].maxRssMb} MB |`)
   .join('\n');
 const persisted = modes
   .filter((m) => m !== 'bare')
@@ -148,13 +155,13 @@ ${machineLine()}
 
 **Method.** \`bench/http.mjs\` starts each server in its own Node.js process pinned to core 0 (\`taskset -c 0\`) and drives it with \`wrk\` pinned to core 1 (1 thread, ${CONNECTIONS} keep-alive connections, loopback only), POSTing \`{"name":"World"}\`. Patchbay's server is the real API (\`@patchbay/server\`, Fastify 5) over a fresh store; the request goes to the flow's signed callback URL, which checks the signature (cached key, no database read), takes the flow from the in-memory flow cache (compiled plan reused), runs trigger → InitializeVariable → Compose → If (SetVariable / SetVariable) → Response in-process, hands the finished run (redacted history record, one \`runs\` row) to the group-commit batcher, and answers with the Response only after the transaction holding that run committed. The ceiling is a bare Fastify 5 handler in the same kind of process. After a ${WARMUP_SECONDS} s warm-up per server, ${ROUNDS} rounds of ${SECONDS} s, servers interleaved within each round; the table gives medians over the rounds (range of the rounds' requests per second), and the peak resident memory of each server process (sampled every 100 ms).
 
-| server | req/s (median) | range | p50 latency | p99 latency | of the ceiling | peak RSS |
-|---|---:|---:|---:|---:|---:|---:|
+| server | req/s (median) | range | p50 latency | p99 latency | of the ceiling | server CPU per request | 1 s of CPU ÷ CPU per request | peak RSS |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${table}
 
 Every answered run is persisted: ${persisted}. (wrk stops counting at the end of a round while a few requests are in flight, so the table holds at least as many runs as wrk counted answers.)
 
 Target (issue 8): at least 20,000 req/s on SQLite with every run persisted, server on one core, peak memory below 300 MB — ${verdict}; peak RSS ${stats.sqlite?.maxRssMb ?? '–'} MB (SQLite)${stats.postgres ? `, ${stats.postgres.maxRssMb} MB (PostgreSQL)` : ''}.
 `;
-writeBenchSection('http', md);
+if (!process.env.BENCH_NO_WRITE) writeBenchSection('http', md);
 console.log(md);
