@@ -27,8 +27,10 @@ export const ExpressionErrorCode = {
   InvalidAccess: 'EXPRESSION_INVALID_ACCESS',
   /** `variables('x')`, `parameters('x')`, `actions('x')`, `item()` … with nothing behind it in the context. */
   ReferenceNotFound: 'EXPRESSION_REFERENCE_NOT_FOUND',
-  /** Arithmetic overflow of the 64-bit integer range. */
+  /** Arithmetic overflow: the 64-bit integer range, the decimal range, or a float result that is not finite. */
   Overflow: 'EXPRESSION_OVERFLOW',
+  /** A result or an input exceeds a size limit (strings over 104,857,600 characters, XML over 4,194,304 characters). */
+  LimitExceeded: 'EXPRESSION_LIMIT_EXCEEDED',
   /** An unexpected failure inside the evaluator (a bug): reported, never hidden. */
   Internal: 'EXPRESSION_INTERNAL_ERROR',
 } as const;

@@ -8,8 +8,10 @@
  */
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import xpathLib from 'xpath';
+import { installXmlPerformanceFixes } from './xml-perf.js';
 import type { CallSite } from './common.js';
 import { fail, typeError } from './common.js';
+import { ExpressionErrorCode } from '../errors.js';
 import {
   base64ToBytes,
   bytesToBase64,
@@ -46,8 +48,20 @@ type XNode = {
   target?: string;
 };
 
-/** Parses XML text (DTDs refused). Throws an ExpressionError naming the problem. */
+/**
+ * Largest XML text `xml()`, `json(xml)` and `xpath()` parse (characters). Parsing and XPath run
+ * synchronously; at this size the densest XML (about a million elements) parses in a few seconds.
+ */
+export const MAX_XML_CHARS = 4_194_304;
+
+/** Parses XML text (DTDs refused, at most {@link MAX_XML_CHARS}). Throws an ExpressionError naming the problem. */
 export function parseXml(site: CallSite, text: string): XNode {
+  if (text.length > MAX_XML_CHARS)
+    fail(
+      site,
+      `the XML text has ${text.length} characters; at most ${MAX_XML_CHARS} are accepted`,
+      ExpressionErrorCode.LimitExceeded,
+    );
   if (/<!DOCTYPE/i.test(text)) fail(site, 'XML with a document type declaration (DTD) is not accepted');
   let problem: string | undefined;
   let doc: XNode;
@@ -242,6 +256,7 @@ export function xmlToJson(doc: XNode): JsonObject {
 // ----- xpath -----------------------------------------------------------------------------------
 
 const serializer = new XMLSerializer();
+installXmlPerformanceFixes();
 
 /** Evaluates an XPath 1.0 expression: node-sets → arrays (elements as XML values, other nodes as their text), scalars as they are. */
 export function evaluateXPath(site: CallSite, xmlText: string, expr: string): unknown {
