@@ -8,7 +8,10 @@ import {
   ExpressionError,
   compileExpression,
   contextFromData,
+  parseJson,
+  runCase,
   toText,
+  type ConformanceCase,
   type ContextData,
 } from '@patchbay/expression';
 
@@ -71,5 +74,49 @@ describe('1. xpath over large documents', () => {
     const e = err("@xml(parameters('x'))", { parameters: { x: '<r>' + ' '.repeat(4_194_304) + '</r>' } });
     expect(e.code).toBe('EXPRESSION_LIMIT_EXCEEDED');
     expect(e.details.function).toBe('xml');
+  });
+});
+
+describe('2. conformance: integers compare exactly', () => {
+  const run = (line: string) => runCase(parseJson(line) as ConformanceCase);
+
+  it('fails a ticks result that is 2,000 off near the end of the range', () => {
+    const wrong = run(
+      '{"id":"t","expr":"@ticks(\'9999-12-31T23:59:59.9999999Z\')","expect":3155378975999997999,"expectError":false,"source":"t","note":"","bigint":true}',
+    );
+    expect(wrong.status).toBe('failed');
+    const right = run(
+      '{"id":"t","expr":"@ticks(\'9999-12-31T23:59:59.9999999Z\')","expect":3155378975999999999,"expectError":false,"source":"t","note":"","bigint":true}',
+    );
+    expect(right.status).toBe('passed');
+  });
+
+  it('fails a ticks result that is 1 off', () => {
+    const wrong = run(
+      '{"id":"t","expr":"@ticks(\'2018-03-15T13:00:00.0000001Z\')","expect":636567156000000000,"expectError":false,"source":"t","note":""}',
+    );
+    expect(wrong.status).toBe('failed');
+    expect(wrong.reason).toBe('result differs');
+    const right = run(
+      '{"id":"t","expr":"@ticks(\'2018-03-15T13:00:00.0000001Z\')","expect":636567156000000001,"expectError":false,"source":"t","note":""}',
+    );
+    expect(right.status).toBe('passed');
+  });
+
+  it('compares safe integers exactly and floats with a tolerance', () => {
+    const c = (expr: string, expectJson: string) =>
+      run(`{"id":"n","expr":"${expr}","expect":${expectJson},"expectError":false,"source":"t","note":""}`).status;
+    expect(c('@add(4503599627370495, 1)', '4503599627370497')).toBe('failed');
+    expect(c('@add(4503599627370495, 1)', '4503599627370496')).toBe('passed');
+    expect(c('@add(0.1, 0.2)', '0.3')).toBe('passed');
+    expect(c('@add(0.1, 0.2)', '0.31')).toBe('failed');
+  });
+
+  it('refuses a bigint expectation that was read as a double', () => {
+    const line =
+      '{"id":"t","expr":"@ticks(\'2018-03-15T13:00:00.0000001Z\')","expect":636567156000000001,"expectError":false,"source":"t","note":"","bigint":true}';
+    const r = runCase(JSON.parse(line) as ConformanceCase);
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/read as a double/);
   });
 });

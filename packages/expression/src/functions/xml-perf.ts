@@ -61,7 +61,9 @@ interface Internals {
   XNodeSet: new () => unknown;
   XBoolean: new (b: boolean) => unknown;
   XNumber: new (s: string) => { numberValue(): number };
-  PathExpr: { applyStep: (step: StepLike, xpc: { contextNode: DomNode; virtualRoot?: DomNode }, node: DomNode) => DomNode[] };
+  PathExpr: {
+    applyStep: (step: StepLike, xpc: { contextNode: DomNode; virtualRoot?: DomNode }, node: DomNode) => DomNode[];
+  };
   Step: { PRECEDING: number };
 }
 
@@ -91,7 +93,7 @@ function indexOf(root: DomNode): Map<DomNode, number> {
   let i = 0;
   const stack: Array<DomNode | null | undefined> = [root];
   while (stack.length > 0) {
-    for (let m = stack.pop(); m; ) {
+    for (let m = stack.pop(); m;) {
       map.set(m, i++);
       if (m.firstChild) {
         stack.push(m.nextSibling);
@@ -174,7 +176,7 @@ export function installXmlPerformanceFixes(): void {
     const out: DomNode[] = [];
     const stack: Array<DomNode | null | undefined> = [xpc.virtualRoot ?? rootOf(ref)];
     outer: while (stack.length > 0) {
-      for (let m = stack.pop(); m; ) {
+      for (let m = stack.pop(); m;) {
         if (m === ref) break outer;
         if (!ancestors.has(m) && step.nodeTest.matches(m, xpc)) out.push(m);
         if (m.firstChild) {
