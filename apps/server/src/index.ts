@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, errorSchema, type BuildAppOptions } from './app.js';
 
 export { buildApp, errorSchema, type BuildAppOptions };
+export { registerOperations, queuedTriggerAnswer, QUEUED_RESPONSE_TIMEOUT_MS } from './operations.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions extends BuildAppOptions {

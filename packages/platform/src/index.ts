@@ -24,7 +24,7 @@ export { effectiveVariableValues, setVariableValue, variableSecretOwner } from '
 export { childFlowIdsOf } from './deploy/flow-records.js';
 export { RunService, capHistory, DEFAULT_HISTORY_VALUE_CAP, type RunOptions, type ConnectorInvokerFactory } from './services/runs.js';
 export { AuthService, unauthenticated, TOKEN_CACHE_MS, ACCESS_TOKEN_SECONDS, type CreatedToken, type CreatedClientCredentials } from './services/auth.js';
-export { HttpTriggerService, requestTriggerOf, FLOW_CACHE_MS, KEY_RECHECK_MS, type CallbackUrl, type TriggerRequest, type TriggerAnswer } from './services/http-triggers.js';
+export { HttpTriggerService, requestTriggerOf, FLOW_CACHE_MS, KEY_RECHECK_MS, type CallbackUrl, type TriggerRequest, type TriggerAnswer, type QueuedTriggerRun } from './services/http-triggers.js';
 export { RunBatcher, type RunBatcherStats } from './services/run-batcher.js';
 export { buildExportPackage, type ExportOptions } from './deploy/export.js';
 export type { ChangeEvent } from './context.js';

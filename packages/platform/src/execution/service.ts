@@ -454,6 +454,42 @@ export class ExecutionService implements ExecutionHost {
     }
   }
 
+  /**
+   * Waits until a run ends, at most `timeoutMs`; returns the run row (status Running when the time
+   * ran out). Local runs wake the waiter at once; others are polled every `pollMs` (default 100).
+   */
+  async waitForEnd(runId: string, o: { timeoutMs: number; pollMs?: number }): Promise<Run> {
+    const deadline = this.now() + o.timeoutMs;
+    const repos = this.platform.ctx.store.repos;
+    let wake: (() => void) | undefined;
+    const set = this.waiters.get(runId) ?? new Set<() => void>();
+    const fn = (): void => wake?.();
+    set.add(fn);
+    this.waiters.set(runId, set);
+    try {
+      for (;;) {
+        const run = await repos.runs.get(runId);
+        if (!run) throw notFound('RUN_NOT_FOUND', `run ${runId} does not exist`, { run: runId });
+        const left = deadline - this.now();
+        if (run.status !== 'Running' || left <= 0) return run;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(left, o.pollMs ?? 100));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    } finally {
+      set.delete(fn);
+      if (set.size === 0) {
+        this.waiters.delete(runId);
+        this.responses.delete(runId);
+      }
+    }
+  }
+
   /** Starts `concurrency` job handlers in this process. */
   async startWorkers(concurrency: number): Promise<void> {
     if (this.workersStarted) return;

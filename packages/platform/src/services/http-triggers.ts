@@ -54,6 +54,21 @@ export interface TriggerRequest {
   queries?: Record<string, string>;
 }
 
+/**
+ * A run of a Request trigger handed to the durable queue (issue 9): set `HttpTriggerService.queue`
+ * (servers with queued execution do) and runs of flows that do I/O are queued instead of run in
+ * this process; flows of built-in actions only keep the in-process fast path.
+ */
+export interface QueuedTriggerRun {
+  environment: string;
+  flowId: string;
+  /** The flow owner's name (the run acts as the owner, as in-process runs do). */
+  actor: string;
+  trigger: { body?: unknown; headers?: Record<string, string>; queries?: Record<string, string>; method: string };
+  callbackUrl: string;
+  hasResponse: boolean;
+}
+
 /** The answer to a callback request. */
 export interface TriggerAnswer {
   statusCode: number;
@@ -161,6 +176,8 @@ export class HttpTriggerService {
   readonly batcher: RunBatcher;
   /** Runs started here that are still running, by run id (cancel). */
   readonly active = new Map<string, AbortController>();
+  /** Queues runs of flows that do I/O durably (see {@link QueuedTriggerRun}); unset: they run in this process. */
+  queue: ((run: QueuedTriggerRun) => Promise<TriggerAnswer>) | undefined;
   private readonly keys = new Map<string, KeyEntry>();
   private readonly flowCache = new Map<string, FlowEntry>();
   private readonly loading = new Map<string, Promise<FlowEntry>>();
@@ -443,6 +460,21 @@ export class HttpTriggerService {
     if (!entry.hasIO) {
       const answer = await this.startBuiltIn(entry, key, req);
       if (answer) return answer;
+    }
+    if (this.queue) {
+      return this.queue({
+        environment: entry.env.name,
+        flowId: entry.flow.id,
+        actor: entry.owner.name,
+        trigger: {
+          ...(req.body !== undefined ? { body: req.body } : {}),
+          ...(req.headers ? { headers: req.headers } : {}),
+          ...(req.queries ? { queries: req.queries } : {}),
+          method: req.method,
+        },
+        callbackUrl: this.urlOf(key),
+        hasResponse: entry.hasResponse,
+      });
     }
     const runId = randomUUID();
     const ctl = new AbortController();
