@@ -3,7 +3,7 @@
  * in ./commands, and turns errors into the documented exit codes (docs/cli.md).
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode, exitCodeFor, isPatchbayError } from '@patchbay/core';
+import { ExitCode, PatchbayError, exitCodeFor, isPatchbayError, type ErrorCategory } from '@patchbay/core';
 import { CliContext } from './context.js';
 import { processIO, type CliIO } from './io.js';
 import { registerAll } from './commands/index.js';
@@ -43,11 +43,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
-  } catch (e) {
+  } catch (caught) {
+    let e: unknown = caught;
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return ExitCode.Usage;
     }
+    const fsError = fromFileSystemError(e);
+    if (fsError) e = fsError;
     if (isPatchbayError(e)) {
       if (wantsJson) io.out(JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } }, null, 2) + '\n');
       io.err(`error ${e.code}: ${e.message}\n`);
@@ -58,4 +61,36 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   } finally {
     await ctx.close().catch((e: unknown) => io.err(`error while closing: ${String(e)}\n`));
   }
+}
+
+const FS_ERRORS: Record<string, { category: ErrorCategory; what: string }> = {
+  EACCES: { category: 'permission', what: 'permission denied' },
+  EPERM: { category: 'permission', what: 'operation not permitted' },
+  EROFS: { category: 'permission', what: 'read-only file system' },
+  ENOENT: { category: 'invalid', what: 'no such file or folder' },
+  ENOTDIR: { category: 'invalid', what: 'a part of the path is not a folder' },
+  EISDIR: { category: 'invalid', what: 'is a folder, a file was expected' },
+  EEXIST: { category: 'invalid', what: 'already exists' },
+  ENOTEMPTY: { category: 'not-ready', what: 'folder is not empty' },
+  ENOSPC: { category: 'not-ready', what: 'no space left on the device' },
+  EMFILE: { category: 'not-ready', what: 'too many open files' },
+};
+
+/**
+ * Maps a Node.js file-system error (EACCES, ENOENT, EISDIR, …) that reached the top to a
+ * PatchbayError naming the path: permission problems exit 4, bad paths exit 2, a full disk 3.
+ */
+function fromFileSystemError(e: unknown): PatchbayError | undefined {
+  if (isPatchbayError(e) || !(e instanceof Error)) return undefined;
+  const { code, path, dest, syscall } = e as NodeJS.ErrnoException & { dest?: string };
+  const known = code ? FS_ERRORS[code] : undefined;
+  if (!known) return undefined;
+  const file = path ?? dest;
+  return new PatchbayError({
+    code: `FILE_${code}`,
+    message: `${file ?? 'a file'}: ${known.what}${syscall ? ` (${syscall})` : ''}`,
+    category: known.category,
+    details: { ...(file ? { file } : {}), ...(syscall ? { operation: syscall } : {}) },
+    cause: e,
+  });
 }
