@@ -8,7 +8,7 @@
  * returned by reference; decimals become numbers at the boundary.
  */
 import type { CompiledValue, ExpressionContext } from './contract.js';
-import type { ExpressionNode, TemplateNode } from './ast.js';
+import type { AccessExpression, ExpressionNode, TemplateNode } from './ast.js';
 import { ExpressionError, ExpressionErrorCode } from './errors.js';
 import { isPatchbayError } from '@patchbay/core';
 import { parseExpression } from './parser.js';
@@ -63,50 +63,82 @@ function compileNode(node: ExpressionNode, source: string): Compiled {
     case 'null':
       return constant(null);
     case 'access':
-      return compileAccess(node.target, node.key, node.optional, node.key.start, source);
+      return compileAccess(node, source);
     case 'call':
       return compileCall(node.name, node.args, node.start, source);
   }
 }
 
-function compileAccess(
-  targetNode: ExpressionNode,
-  keyNode: ExpressionNode,
-  optional: boolean,
-  position: number,
-  source: string,
-): Compiled {
-  const target = compileNode(targetNode, source);
-  const key = compileNode(keyNode, source);
-  const site: AccessSite = { position, expression: source };
-  const decimal = target.decimal || key.decimal;
-  if (target.constant && key.constant) {
-    try {
-      return { ...constant(getMember(target.value, key.value, optional, site)), decimal };
-    } catch {
-      // Not folded: the same error is raised at evaluation time.
-    }
-  }
-  const t = target.ev;
-  let ev: Ev;
+/** One accessor of a chain, applied to the value of the chain so far. */
+type Step = (target: unknown, ctx: ExpressionContext) => unknown;
+
+function accessStep(key: Compiled, optional: boolean, site: AccessSite): Step {
   if (key.constant && typeof key.value === 'string') {
     const name = key.value;
-    ev = (ctx) => {
-      const o = t(ctx);
+    return (o) => {
       if (typeof o === 'object' && o !== null && !Array.isArray(o) && Object.hasOwn(o, name)) {
         const v = (o as Record<string, unknown>)[name];
         return v === undefined ? null : v;
       }
       return getMember(o, name, optional, site);
     };
-  } else if (key.constant) {
+  }
+  if (key.constant) {
     const k = key.value;
-    ev = (ctx) => getMember(t(ctx), k, optional, site);
+    return (o) => getMember(o, k, optional, site);
+  }
+  const k = key.ev;
+  return (o, ctx) => getMember(o, k(ctx), optional, site);
+}
+
+/**
+ * An accessor chain `target.a?['b'][0]…`, compiled iteratively: the AST nests one node per
+ * accessor, but neither compiling nor evaluating recurses along the chain, so chains of any
+ * length (the parser does not count accessors as nesting) cannot overflow the stack. A constant
+ * prefix is folded; evaluation applies the remaining steps in a loop, target before key.
+ */
+function compileAccess(node: AccessExpression, source: string): Compiled {
+  const chain: AccessExpression[] = [];
+  let n: ExpressionNode = node;
+  while (n.kind === 'access') {
+    chain.push(n);
+    n = n.target;
+  }
+  chain.reverse();
+  let head = compileNode(n, source);
+  let decimal = head.decimal;
+  const steps: Step[] = [];
+  for (const a of chain) {
+    const key = compileNode(a.key, source);
+    decimal = decimal || key.decimal;
+    const site: AccessSite = { position: a.key.start, expression: source };
+    if (steps.length === 0 && head.constant && key.constant) {
+      try {
+        head = { ...constant(getMember(head.value, key.value, a.optional, site)), decimal };
+        continue;
+      } catch {
+        // Not folded: the same error is raised at evaluation time.
+      }
+    }
+    steps.push(accessStep(key, a.optional, site));
+  }
+  if (steps.length === 0) return { ...head, decimal, float: false };
+  const t = head.ev;
+  let ev: Ev;
+  const s0 = steps[0] as Step;
+  if (steps.length === 1) ev = (ctx) => s0(t(ctx), ctx);
+  else if (steps.length === 2) {
+    const s1 = steps[1] as Step;
+    ev = (ctx) => s1(s0(t(ctx), ctx), ctx);
+  } else if (steps.length === 3) {
+    const s1 = steps[1] as Step;
+    const s2 = steps[2] as Step;
+    ev = (ctx) => s2(s1(s0(t(ctx), ctx), ctx), ctx);
   } else {
-    const k = key.ev;
     ev = (ctx) => {
-      const o = t(ctx);
-      return getMember(o, k(ctx), optional, site);
+      let o = t(ctx);
+      for (let i = 0; i < steps.length; i++) o = (steps[i] as Step)(o, ctx);
+      return o;
     };
   }
   return { ev, constant: false, value: undefined, float: false, decimal };

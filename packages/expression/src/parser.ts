@@ -21,7 +21,7 @@
 import type { ExpressionNode, TemplateNode, TextPart, SegmentPart, StringLiteral } from './ast.js';
 import { ExpressionError, ExpressionErrorCode } from './errors.js';
 
-/** Deepest nesting of calls/accessors accepted (guards the call stack). */
+/** Deepest nesting of calls and index expressions accepted (guards the call stack); accessor chains are handled iteratively and do not count. */
 export const MAX_NESTING = 256;
 
 const INT64_MAX = 9223372036854775807n;

@@ -3,7 +3,7 @@
  * AST (ignoring positions) for every AST the parser produces; the output is canonical
  * (`f(a, b)`, `'it''s'`, floats always with a `.` or an exponent).
  */
-import type { ExpressionNode, TemplateNode } from './ast.js';
+import type { AccessExpression, ExpressionNode, TemplateNode } from './ast.js';
 import { isIdentCode } from './parser.js';
 
 /** Prints a number literal so that it parses back to the same value and int/float kind. */
@@ -36,13 +36,23 @@ export function printExpressionBody(node: ExpressionNode): string {
     case 'call':
       return node.name + '(' + node.args.map(printExpressionBody).join(', ') + ')';
     case 'access': {
-      const target = printExpressionBody(node.target);
-      const q = node.optional ? '?' : '';
-      // a space keeps `5 .x` from reading as the float `5.` followed by `x`
-      const sep = node.target.kind === 'number' && !q ? ' ' : '';
-      if (node.dot && node.key.kind === 'string' && isIdentifier(node.key.value))
-        return `${target}${sep}${q}.${node.key.value}`;
-      return `${target}${q}[${printExpressionBody(node.key)}]`;
+      // iterative along the chain (chains may be longer than the call stack is deep)
+      const chain: AccessExpression[] = [];
+      let n: ExpressionNode = node;
+      while (n.kind === 'access') {
+        chain.push(n);
+        n = n.target;
+      }
+      let out = printExpressionBody(n);
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const a = chain[i] as AccessExpression;
+        const q = a.optional ? '?' : '';
+        // a space keeps `5 .x` from reading as the float `5.` followed by `x`
+        const sep = a.target.kind === 'number' && !q ? ' ' : '';
+        if (a.dot && a.key.kind === 'string' && isIdentifier(a.key.value)) out += `${sep}${q}.${a.key.value}`;
+        else out += `${q}[${printExpressionBody(a.key)}]`;
+      }
+      return out;
     }
   }
 }

@@ -8,7 +8,9 @@ import {
   ExpressionError,
   compileExpression,
   contextFromData,
+  parseExpression,
   parseJson,
+  printExpression,
   runCase,
   toText,
   type ConformanceCase,
@@ -118,5 +120,38 @@ describe('2. conformance: integers compare exactly', () => {
     const r = runCase(JSON.parse(line) as ConformanceCase);
     expect(r.status).toBe('failed');
     expect(r.reason).toMatch(/read as a double/);
+  });
+});
+
+describe('3. long accessor chains', () => {
+  it('compiles, evaluates and prints .a × 3,000 after triggerBody()', () => {
+    const source = '@triggerBody()' + '.a'.repeat(3000);
+    let body: unknown = 'end';
+    for (let i = 0; i < 3000; i++) body = { a: body };
+    expect(ev(source, { trigger: { outputs: { body } } })).toBe('end');
+    expect(printExpression(parseExpression(source))).toBe(source);
+  });
+
+  it('evaluates ?[0] × 3,000 and ?.a × 100,000 to null', () => {
+    expect(ev('@triggerBody()' + '?[0]'.repeat(3000), { trigger: { outputs: { body: [] } } })).toBeNull();
+    const long = '@triggerBody()' + '?.a'.repeat(100_000);
+    expect(ev(long, { trigger: { outputs: { body: {} } } })).toBeNull();
+    expect(printExpression(parseExpression(long))).toBe(long);
+  });
+
+  it('reports a missing property deep in a chain with its position', () => {
+    const source = '@triggerBody()' + '.a'.repeat(2000) + '.b';
+    let body: unknown = { c: 1 };
+    for (let i = 0; i < 2000; i++) body = { a: body };
+    const e = err(source, { trigger: { outputs: { body } } });
+    expect(e.code).toBe('EXPRESSION_PROPERTY_MISSING');
+    expect(e.details.position).toBe(source.length - 1);
+  });
+
+  it('keeps the nesting limit for calls and index expressions', () => {
+    const deep = '@' + 'string('.repeat(300) + "'x'" + ')'.repeat(300);
+    expect(() => compileExpression(deep)).toThrow(ExpressionError);
+    const keys = '@triggerBody()' + '[triggerBody()'.repeat(300) + "['k']" + ']'.repeat(300);
+    expect(() => compileExpression(keys)).toThrow(/nested too deeply/);
   });
 });
