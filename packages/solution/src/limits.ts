@@ -11,9 +11,13 @@ export interface SolutionLimits {
   maxTotalBytes: number;
   /** Most bytes one entry or file may hold, uncompressed. */
   maxEntryBytes: number;
-  /** Highest uncompressed/compressed ratio of one entry larger than {@link ratioMinBytes}. */
+  /**
+   * Highest uncompressed/compressed ratio of one entry of {@link ratioMinBytes} or more, and of
+   * the whole zip (declared uncompressed total / size of the zip file) once that total reaches
+   * {@link ratioMinBytes}.
+   */
   maxCompressionRatio: number;
-  /** Entries smaller than this are not ratio-checked (small repetitive files compress very well). */
+  /** Entries (and zips) holding less than this are not ratio-checked (small repetitive files compress very well). */
   ratioMinBytes: number;
   /** Most bytes of one JSON document (flow, connector definition, settings file). */
   maxJsonBytes: number;

@@ -45,127 +45,164 @@ function zipError(file: string, err: Error, entry?: string): Error {
   });
 }
 
+/** A file entry accepted from the central directory, not yet inflated. */
+interface PlannedEntry {
+  entry: yauzl.Entry;
+  name: string;
+  size: number;
+}
+
+/** Reads the central directory (no entry is inflated): every entry, in zip order. */
+function listEntries(zip: yauzl.ZipFile, file: string): Promise<yauzl.Entry[]> {
+  return new Promise((resolve, reject) => {
+    const list: yauzl.Entry[] = [];
+    zip.on('error', (err: Error) => reject(zipError(file, err)));
+    zip.on('entry', (entry: yauzl.Entry) => {
+      list.push(entry);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(list));
+    zip.readEntry();
+  });
+}
+
+/** Inflates one entry, stopping as soon as it grows beyond `size` (its declared size). */
+function inflateEntry(zip: yauzl.ZipFile, file: string, planned: PlannedEntry): Promise<Buffer> {
+  const { entry, name, size } = planned;
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream: Readable) => {
+      if (err || !stream) return reject(zipError(file, err ?? new Error('cannot read entry'), name));
+      const out = Buffer.allocUnsafe(size);
+      let got = 0;
+      let failed = false;
+      stream.on('data', (chunk: Buffer) => {
+        if (failed) return;
+        if (got + chunk.length > size) {
+          failed = true;
+          stream.destroy();
+          reject(
+            fileError('ZIP_TOO_LARGE', file, `entry ${name} inflates beyond its declared size of ${size} bytes`, {
+              entry: name,
+              size,
+            }),
+          );
+          return;
+        }
+        chunk.copy(out, got);
+        got += chunk.length;
+      });
+      stream.on('error', (e: Error) => {
+        if (failed) return;
+        failed = true;
+        reject(zipError(file, e, name));
+      });
+      stream.on('end', () => {
+        if (failed) return;
+        if (got !== size) {
+          reject(
+            fileError('ZIP_INVALID', file, `entry ${name} holds ${got} bytes, not the ${size} its header declares`, {
+              entry: name,
+              size,
+            }),
+          );
+          return;
+        }
+        resolve(out);
+      });
+    });
+  });
+}
+
 /**
- * Reads every file entry of a zip into memory (directory entries are skipped). Errors:
- * ZIP_INVALID (truncated or corrupt), ZIP_TOO_MANY_ENTRIES, ZIP_TOO_LARGE, ZIP_ENTRY_TOO_LARGE,
- * ZIP_COMPRESSION_RATIO, ZIP_ENTRY_PATH_INVALID, ZIP_ENTRY_ENCRYPTED, ZIP_DUPLICATE_ENTRY.
+ * Reads every file entry of a zip into memory (directory entries are skipped), in two passes:
+ * the whole central directory is checked first (names, duplicates, encryption, entry count,
+ * per-entry size and ratio, total size, and the overall ratio of the declared uncompressed
+ * total to the zip's own size), and only then is anything inflated, each entry into a buffer
+ * of its declared size that it may not outgrow. Memory therefore stays below
+ * min(maxTotalBytes, maxCompressionRatio × zip size) (or ratioMinBytes) plus the zip itself.
+ * Errors: ZIP_INVALID (truncated or corrupt), ZIP_TOO_MANY_ENTRIES, ZIP_TOO_LARGE,
+ * ZIP_ENTRY_TOO_LARGE, ZIP_COMPRESSION_RATIO, ZIP_ENTRY_PATH_INVALID, ZIP_ENTRY_ENCRYPTED,
+ * ZIP_DUPLICATE_ENTRY.
  */
 export async function readZipEntries(buffer: Buffer, options: ReadZipOptions): Promise<Map<string, Buffer>> {
   const limits = resolveLimits(options.limits);
   const { file } = options;
   const zip = await openZip(buffer, file);
-  if (zip.entryCount > limits.maxEntries) {
-    zip.close();
-    throw fileError(
-      'ZIP_TOO_MANY_ENTRIES',
-      file,
-      `the zip has ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}`,
-      {
-        entries: zip.entryCount,
-        limit: limits.maxEntries,
-      },
-    );
-  }
-  const out = new Map<string, Buffer>();
-  const lower = new Set<string>();
-  let declaredTotal = 0;
-  let actualTotal = 0;
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const fail = (e: Error): void => {
-      if (done) return;
-      done = true;
-      zip.close();
-      reject(e);
-    };
-    zip.on('error', (err: Error) => fail(zipError(file, err)));
-    zip.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(out);
-    });
-    zip.on('entry', (entry: yauzl.Entry) => {
+  try {
+    if (zip.entryCount > limits.maxEntries) {
+      throw fileError(
+        'ZIP_TOO_MANY_ENTRIES',
+        file,
+        `the zip has ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}`,
+        { entries: zip.entryCount, limit: limits.maxEntries },
+      );
+    }
+    const planned: PlannedEntry[] = [];
+    const lower = new Set<string>();
+    let declaredTotal = 0;
+    for (const entry of await listEntries(zip, file)) {
       const name = entry.fileName;
-      if (name.endsWith('/')) {
-        zip.readEntry();
-        return;
-      }
+      if (name.endsWith('/')) continue;
       const problem = unsafePathReason(name);
       if (problem)
-        return fail(
-          fileError('ZIP_ENTRY_PATH_INVALID', file, `entry ${JSON.stringify(name)} refused: ${problem}`, {
-            entry: name,
-            reason: problem,
-          }),
-        );
+        throw fileError('ZIP_ENTRY_PATH_INVALID', file, `entry ${JSON.stringify(name)} refused: ${problem}`, {
+          entry: name,
+          reason: problem,
+        });
       if (lower.has(name.toLowerCase()))
-        return fail(fileError('ZIP_DUPLICATE_ENTRY', file, `entry ${name} appears twice`, { entry: name }));
+        throw fileError('ZIP_DUPLICATE_ENTRY', file, `entry ${name} appears twice`, { entry: name });
       lower.add(name.toLowerCase());
       if (entry.isEncrypted())
-        return fail(fileError('ZIP_ENTRY_ENCRYPTED', file, `entry ${name} is encrypted`, { entry: name }));
+        throw fileError('ZIP_ENTRY_ENCRYPTED', file, `entry ${name} is encrypted`, { entry: name });
       const size = entry.uncompressedSize;
       if (size > limits.maxEntryBytes) {
-        return fail(
-          fileError(
-            'ZIP_ENTRY_TOO_LARGE',
-            file,
-            `entry ${name} is ${size} bytes uncompressed, more than the limit of ${limits.maxEntryBytes}`,
-            { entry: name, size, limit: limits.maxEntryBytes },
-          ),
+        throw fileError(
+          'ZIP_ENTRY_TOO_LARGE',
+          file,
+          `entry ${name} is ${size} bytes uncompressed, more than the limit of ${limits.maxEntryBytes}`,
+          { entry: name, size, limit: limits.maxEntryBytes },
         );
       }
       declaredTotal += size;
       if (declaredTotal > limits.maxTotalBytes) {
-        return fail(
-          fileError('ZIP_TOO_LARGE', file, `entries hold more than ${limits.maxTotalBytes} bytes uncompressed`, {
-            limit: limits.maxTotalBytes,
-            entry: name,
-          }),
-        );
+        throw fileError('ZIP_TOO_LARGE', file, `entries hold more than ${limits.maxTotalBytes} bytes uncompressed`, {
+          limit: limits.maxTotalBytes,
+          entry: name,
+        });
       }
       const ratio = size / Math.max(entry.compressedSize, 1);
       if (size >= limits.ratioMinBytes && ratio > limits.maxCompressionRatio) {
-        return fail(
-          fileError(
-            'ZIP_COMPRESSION_RATIO',
-            file,
-            `entry ${name} expands ${Math.round(ratio)}:1, more than the limit of ${limits.maxCompressionRatio}:1`,
-            {
-              entry: name,
-              ratio: Math.round(ratio),
-              limit: limits.maxCompressionRatio,
-            },
-          ),
+        throw fileError(
+          'ZIP_COMPRESSION_RATIO',
+          file,
+          `entry ${name} expands ${Math.round(ratio)}:1, more than the limit of ${limits.maxCompressionRatio}:1`,
+          { entry: name, ratio: Math.round(ratio), limit: limits.maxCompressionRatio },
         );
       }
-      zip.openReadStream(entry, (err, stream: Readable) => {
-        if (err || !stream) return fail(zipError(file, err ?? new Error('cannot read entry'), name));
-        const chunks: Buffer[] = [];
-        let got = 0;
-        stream.on('data', (chunk: Buffer) => {
-          got += chunk.length;
-          actualTotal += chunk.length;
-          if (got > size || got > limits.maxEntryBytes || actualTotal > limits.maxTotalBytes) {
-            stream.destroy();
-            fail(
-              fileError('ZIP_TOO_LARGE', file, `entry ${name} inflates beyond its declared size or the limits`, {
-                entry: name,
-              }),
-            );
-            return;
-          }
-          chunks.push(chunk);
-        });
-        stream.on('error', (e: Error) => fail(zipError(file, e, name)));
-        stream.on('end', () => {
-          if (done) return;
-          out.set(name, Buffer.concat(chunks, got));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.readEntry();
-  });
+      planned.push({ entry, name, size });
+    }
+    // Overall ratio against the zip's own size (not the sum of compressed sizes, which entries
+    // sharing their data would inflate): splitting a bomb into many small entries does not help.
+    const overall = declaredTotal / Math.max(buffer.length, 1);
+    if (declaredTotal >= limits.ratioMinBytes && overall > limits.maxCompressionRatio) {
+      throw fileError(
+        'ZIP_COMPRESSION_RATIO',
+        file,
+        `the ${planned.length} entries expand ${Math.round(overall)}:1 together (${declaredTotal} bytes from a ${buffer.length}-byte zip), more than the limit of ${limits.maxCompressionRatio}:1`,
+        {
+          ratio: Math.round(overall),
+          limit: limits.maxCompressionRatio,
+          uncompressedBytes: declaredTotal,
+          zipBytes: buffer.length,
+        },
+      );
+    }
+    const out = new Map<string, Buffer>();
+    for (const p of planned) out.set(p.name, await inflateEntry(zip, file, p));
+    return out;
+  } finally {
+    zip.close();
+  }
 }
 
 /** A fixed timestamp for every written entry, so the same package always gives the same bytes. */

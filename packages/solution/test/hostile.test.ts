@@ -44,6 +44,23 @@ describe('zip container', () => {
     expect(e.details['ratio']).toBeGreaterThan(100);
   });
 
+  it('refuses a bomb split into entries just under the per-entry ratio threshold (overall ratio)', async () => {
+    const entries = await corpusZipEntries('solutions/zip/always-reply-to-request.zip');
+    const zeros = Buffer.alloc(1024 * 1024 - 1);
+    for (let i = 0; i < 12; i++) entries.set(`CanvasApps/part${i}.bin`, zeros);
+    const bomb = await writeZipEntries(entries);
+    const uncompressed = 12 * zeros.length;
+    expect(uncompressed / bomb.length).toBeGreaterThan(100);
+    const e = await caught(readSolutionZip(bomb, { name: 'split.zip' }));
+    expect(e.code).toBe('ZIP_COMPRESSION_RATIO');
+    expect(e.details).toMatchObject({ file: 'split.zip', limit: 100, zipBytes: bomb.length });
+    expect(e.details['ratio']).toBeGreaterThan(100);
+    expect(e.details['entry']).toBeUndefined();
+    // The same entries in a zip that is not mostly zeros stay readable: real packages are ~1–12:1.
+    const fine = await readSolutionZip(await readFile(corpusPath(BLOG_ZIP)), { name: 'blog.zip' });
+    expect(fine.flows).toHaveLength(1);
+  });
+
   it('stops an entry that inflates beyond the size its header declares', async () => {
     const entries = await corpusZipEntries(BLOG_ZIP);
     entries.set('CanvasApps/liar.bin', Buffer.alloc(8 * 1024 * 1024, 7));
