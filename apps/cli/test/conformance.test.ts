@@ -70,7 +70,10 @@ describe('patchbay conformance expressions', () => {
   });
 
   it('names the file and line of a line that is not JSON, exit 2', async () => {
-    const file = tempFile('bad.jsonl', '{"id":"a","expr":"@add(1,1)","expect":2,"expectError":false}\n{"id": oops}\n');
+    const file = tempFile(
+      'bad.jsonl',
+      '{"id":"a","expr":"@add(1,1)","expect":2,"expectError":false,"source":"t","note":""}\n{"id": oops}\n',
+    );
     const r = await run('conformance', 'expressions', file);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('CONFORMANCE_CASE_INVALID');
@@ -81,5 +84,99 @@ describe('patchbay conformance expressions', () => {
     const r = await run('conformance', 'expressions', join(tmpdir(), 'patchbay-no-such-file.jsonl'));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('FILE_NOT_READABLE');
+  });
+
+  describe('case-file validation (QA findings 4 and 10)', () => {
+    const ok = '{"id":"ok","expr":"@add(1, 2)","expect":3,"expectError":false,"source":"t","note":""}';
+    async function invalidFile(lines: string[]): Promise<string> {
+      const file = tempFile('cases.jsonl', lines.join('\n'));
+      const r = await run('conformance', 'expressions', file);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('CONFORMANCE_CASE_INVALID');
+      return r.stderr.replaceAll(file, 'FILE');
+    }
+
+    it('an invalid expectPattern is a case-file error naming the line (exit 2, no stack trace)', async () => {
+      const err = await invalidFile([
+        ok,
+        '{"id":"p","expr":"@guid()","expect":null,"expectError":false,"source":"t","note":"","nondeterministic":true,"expectPattern":"(("}',
+      ]);
+      expect(err).toContain("FILE:2: case 'p': field 'expectPattern' is not a valid regular expression");
+      expect(err).not.toMatch(/\n\s+at /);
+    });
+
+    it.each([
+      ['{"id":"x","expr":"@add(1, 2)","expectError":false,"source":"t","note":""}', "field 'expect' is required"],
+      ['{"id":"x","expr":"@add(1, 2)","expect":3,"source":"t","note":""}', "field 'expectError' is required"],
+      ['{"id":"x","expr":"@add(1, 2)","expect":3,"expectError":false,"note":""}', "field 'source' is required"],
+      [
+        '{"id":"x","expr":"@add(1, 2)","expect":3,"expectError":false,"source":"t","note":"","compare":"bogus"}',
+        "field 'compare' must be one of json-unordered",
+      ],
+      [
+        '{"id":"x","expr":"@add(1, 2)","expect":3,"expectError":"yes","source":"t","note":""}',
+        'field \'expectError\' must be true or false, not a string ("yes")',
+      ],
+      [
+        '{"id":"x","expr":"@add(1, 2)","expect":3,"expectError":false,"source":"t","note":"","disputed":"no","docSays":1}',
+        "field 'disputed' must be true or false",
+      ],
+      [
+        '{"id":"x","expr":"@add(1, 2)","expect":3,"expectError":false,"source":"t","note":"","context":5}',
+        "field 'context' must be an object, not a number",
+      ],
+      [
+        '{"id":"x","expr":"@add(1, 2)","expect":3,"expectError":false,"source":"t","note":"","context":{"variable":{}}}',
+        "field 'context.variable' is not a context field",
+      ],
+      [
+        '{"id":"x","expr":"@add(1, 2)","expect":3,"expectError":false,"source":"t","note":"","expectErorr":true}',
+        "field 'expectErorr' is not a field of the case format",
+      ],
+      [
+        '{"id":"x","expr":"@utcNow()","expect":null,"expectError":false,"source":"t","note":"","expectPattern":"^2"}',
+        'field \'expectPattern\' needs "nondeterministic": true',
+      ],
+      [
+        '{"id":"x","expr":"@utcNow()","expect":null,"expectError":false,"source":"t","note":"","nondeterministic":true,"assumeNow":"yesterday"}',
+        "field 'assumeNow' is not a timestamp",
+      ],
+    ])('refuses %s', async (line, message) => {
+      const err = await invalidFile([ok, '', line]);
+      expect(err).toContain(`FILE:3: case 'x': ${message}`);
+    });
+
+    it('refuses duplicate ids, naming both lines', async () => {
+      const err = await invalidFile([ok, ok]);
+      expect(err).toContain("FILE:2: case 'ok': field 'id' repeats the id of line 1");
+    });
+
+    it('refuses an empty file (no case is not a pass)', async () => {
+      expect(await invalidFile([])).toContain('FILE: the file holds no case');
+      expect(await invalidFile(['', '  ', ''])).toContain('FILE: the file holds no case');
+    });
+  });
+
+  it('fails a wrong 64-bit integer read from the file text (QA finding 2)', async () => {
+    const file = tempFile(
+      'ticks.jsonl',
+      '{"id":"max","expr":"@ticks(\'9999-12-31T23:59:59.9999999Z\')","expect":3155378975999997999,"expectError":false,"source":"t","note":"","bigint":true}\n',
+    );
+    const r = await run('conformance', 'expressions', file);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toContain(
+      'FAIL max: "@ticks(\'9999-12-31T23:59:59.9999999Z\')" expected 3155378975999997999, got 3155378975999999999',
+    );
+  });
+
+  it('names the position of a runtime error in a FAIL line (QA finding 13)', async () => {
+    const file = tempFile(
+      'err.jsonl',
+      '{"id":"e","expr":"@concat(\'a\', formatDateTime(\'x\'))","expect":"a","expectError":false,"source":"t","note":""}\n',
+    );
+    const r = await run('conformance', 'expressions', file);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toContain('got error EXPRESSION_FUNCTION_ERROR at position 13: ');
   });
 });

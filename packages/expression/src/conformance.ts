@@ -3,10 +3,12 @@
  * compares results. Pure (no I/O): the caller reads the file and supplies the clock.
  */
 import { DOMParser } from '@xmldom/xmldom';
+import { invalid, type PatchbayError } from '@patchbay/core';
 import { compileExpression } from './compile.js';
 import { contextFromData, type ContextData } from './context.js';
 import { isExpressionError, ExpressionErrorCode } from './errors.js';
 import { parseJson } from './json.js';
+import { parseTimestamp } from './functions/datetime.js';
 import {
   base64ToBytes,
   bytesToText,
@@ -63,6 +65,176 @@ export interface ConformanceOptions {
   seed?: number;
   /** Also judge disputed cases instead of reporting them as skipped. */
   includeDisputed?: boolean;
+}
+
+// ----- reading case files -----------------------------------------------------------------------
+
+/** The `compare` modes of the format. */
+export const COMPARE_MODES = [
+  'json-unordered',
+  'json-parse-string',
+  'xml',
+  'xml-nodes',
+  'binary-bytes',
+  'normalize-whitespace',
+] as const;
+
+const BOOLEAN_FIELDS = [
+  'expectError',
+  'nondeterministic',
+  'derived',
+  'disputed',
+  'bigint',
+  'powerAutomate',
+  'notAnExpression',
+  'binary',
+];
+const STRING_FIELDS = ['id', 'expr', 'source', 'note', 'expectBytesBase64', 'expectPattern', 'assumeNow', 'confidence'];
+const KNOWN_FIELDS = new Set([
+  ...BOOLEAN_FIELDS,
+  ...STRING_FIELDS,
+  'expect',
+  'context',
+  'compare',
+  'expectOneOf',
+  'docSays',
+  'seeAlso',
+]);
+const REQUIRED_FIELDS = ['id', 'expr', 'expect', 'expectError', 'source', 'note'];
+/** `context` keys and their JSON type (`any` for records read as they are). */
+const CONTEXT_FIELDS: Record<string, 'object' | 'string' | 'any'> = {
+  parameters: 'object',
+  variables: 'object',
+  actions: 'object',
+  trigger: 'any',
+  item: 'any',
+  items: 'object',
+  iterationIndexes: 'object',
+  results: 'object',
+  workflow: 'any',
+  action: 'any',
+  callbackUrl: 'string',
+};
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  switch (typeof v) {
+    case 'bigint':
+    case 'number':
+      return 'a number';
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'a boolean';
+    default:
+      return 'an object';
+  }
+}
+
+function caseError(file: string, line: number, message: string, field?: string): PatchbayError {
+  return invalid('CONFORMANCE_CASE_INVALID', `${file}:${line}: ${message}`, {
+    file,
+    line,
+    ...(field === undefined ? {} : { field }),
+  });
+}
+
+/**
+ * Checks one case object against ../shared/conformance/README.md: the required fields (`id`,
+ * `expr`, `expect`, `expectError`, `source`, `note`), the type of every field, no unknown field,
+ * `compare` one of {@link COMPARE_MODES}, `expectPattern` a valid regular expression,
+ * `assumeNow` a timestamp, `context` an object with the documented keys, `expectPattern` /
+ * `expectOneOf` only with `nondeterministic: true` (which needs one of them or `assumeNow`),
+ * `expectBytesBase64` with `compare: "binary-bytes"`, `docSays` with `disputed: true`.
+ * Throws `CONFORMANCE_CASE_INVALID` naming the file, line and field.
+ */
+export function validateCase(value: unknown, file: string, line: number): ConformanceCase {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw caseError(file, line, `a case must be a JSON object, not ${jsonType(value)}`);
+  const c = value as Record<string, unknown>;
+  const id = typeof c['id'] === 'string' ? `case '${c['id']}': ` : '';
+  const bad = (field: string, message: string): never => {
+    throw caseError(file, line, `${id}field '${field}' ${message}`, field);
+  };
+  for (const f of REQUIRED_FIELDS) if (!Object.hasOwn(c, f)) bad(f, 'is required');
+  for (const f of Object.keys(c)) if (!KNOWN_FIELDS.has(f)) bad(f, 'is not a field of the case format');
+  for (const f of STRING_FIELDS)
+    if (Object.hasOwn(c, f) && typeof c[f] !== 'string') bad(f, `must be a string, not ${jsonType(c[f])}`);
+  for (const f of BOOLEAN_FIELDS)
+    if (Object.hasOwn(c, f) && typeof c[f] !== 'boolean')
+      bad(f, `must be true or false, not ${jsonType(c[f])}${typeof c[f] === 'string' ? ` ("${String(c[f])}")` : ''}`);
+  if ((c['id'] as string).length === 0) bad('id', 'must not be empty');
+  if (Object.hasOwn(c, 'compare') && !(COMPARE_MODES as readonly unknown[]).includes(c['compare']))
+    bad('compare', `must be one of ${COMPARE_MODES.join(', ')}, not ${JSON.stringify(c['compare'])}`);
+  if (Object.hasOwn(c, 'expectOneOf') && !Array.isArray(c['expectOneOf']))
+    bad('expectOneOf', `must be an array, not ${jsonType(c['expectOneOf'])}`);
+  if (Object.hasOwn(c, 'seeAlso') && typeof c['seeAlso'] !== 'string' && !Array.isArray(c['seeAlso']))
+    bad('seeAlso', `must be a string or an array, not ${jsonType(c['seeAlso'])}`);
+  if (typeof c['expectPattern'] === 'string') {
+    try {
+      new RegExp(c['expectPattern']);
+    } catch (e) {
+      bad('expectPattern', `is not a valid regular expression: ${(e as Error).message}`);
+    }
+  }
+  if (typeof c['assumeNow'] === 'string' && !parseTimestamp(c['assumeNow']))
+    bad('assumeNow', `is not a timestamp: ${JSON.stringify(c['assumeNow'])}`);
+  for (const f of ['expectPattern', 'expectOneOf'])
+    if (Object.hasOwn(c, f) && c['nondeterministic'] !== true) bad(f, 'needs "nondeterministic": true');
+  if (c['nondeterministic'] === true && !['expectPattern', 'expectOneOf', 'assumeNow'].some((f) => Object.hasOwn(c, f)))
+    bad('nondeterministic', 'needs expectPattern, expectOneOf or assumeNow');
+  if (c['compare'] === 'binary-bytes' && !Object.hasOwn(c, 'expectBytesBase64'))
+    bad('expectBytesBase64', 'is required when compare is binary-bytes');
+  if (Object.hasOwn(c, 'expectBytesBase64') && c['compare'] !== 'binary-bytes')
+    bad('expectBytesBase64', 'is only used with "compare": "binary-bytes"');
+  if (Object.hasOwn(c, 'docSays') && c['disputed'] !== true) bad('docSays', 'is only used with "disputed": true');
+  if (c['disputed'] === true && !Object.hasOwn(c, 'docSays')) bad('docSays', 'is required when disputed is true');
+  if (Object.hasOwn(c, 'context')) {
+    const ctx = c['context'];
+    if (typeof ctx !== 'object' || ctx === null || Array.isArray(ctx))
+      bad('context', `must be an object, not ${jsonType(ctx)}`);
+    for (const [k, v] of Object.entries(ctx as Record<string, unknown>)) {
+      const kind = CONTEXT_FIELDS[k];
+      if (!kind) bad(`context.${k}`, `is not a context field (${Object.keys(CONTEXT_FIELDS).join(', ')})`);
+      if (kind === 'object' && (typeof v !== 'object' || v === null || Array.isArray(v)))
+        bad(`context.${k}`, `must be an object, not ${jsonType(v)}`);
+      if (kind === 'string' && typeof v !== 'string') bad(`context.${k}`, `must be a string, not ${jsonType(v)}`);
+    }
+  }
+  return c as ConformanceCase;
+}
+
+/**
+ * Reads the text of a case file (JSON Lines, ../shared/conformance/README.md): blank lines are
+ * skipped, a byte-order mark is ignored, every other line is one case checked by
+ * {@link validateCase}; ids must be unique and the file must hold at least one case. 64-bit
+ * integers are read exactly (`parseJson`). Throws `CONFORMANCE_CASE_INVALID` (category
+ * `invalid`, CLI exit 2) naming `file:line` and the field.
+ */
+export function parseCaseFile(text: string, file: string): ConformanceCase[] {
+  const cases: ConformanceCase[] = [];
+  const seen = new Map<string, number>();
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] ?? '';
+    if (raw.trim().length === 0) continue;
+    let value: unknown;
+    try {
+      value = parseJson(raw);
+    } catch (e) {
+      throw caseError(file, i + 1, `not valid JSON (${(e as Error).message})`);
+    }
+    const c = validateCase(value, file, i + 1);
+    const first = seen.get(c.id);
+    if (first !== undefined)
+      throw caseError(file, i + 1, `case '${c.id}': field 'id' repeats the id of line ${first}`, 'id');
+    seen.set(c.id, i + 1);
+    cases.push(c);
+  }
+  if (cases.length === 0)
+    throw invalid('CONFORMANCE_CASE_INVALID', `${file}: the file holds no case`, { file, line: lines.length });
+  return cases;
 }
 
 // ----- comparison --------------------------------------------------------------------------------
@@ -271,7 +443,13 @@ export function runCase(c: ConformanceCase, options: ConformanceOptions = {}): C
   } else if (c.bigint === true && typeof c.expect === 'number' && !Number.isSafeInteger(c.expect)) {
     reason = `the bigint expectation ${c.expect} was read as a double and may have lost digits; read case files with parseJson`;
   } else {
-    const diff = compare(c, actual);
+    let diff: string | undefined;
+    try {
+      diff = compare(c, actual);
+    } catch (e) {
+      // a case that bypassed validateCase (e.g. an invalid expectPattern) fails instead of throwing
+      diff = `could not be compared: ${(e as Error).message}`;
+    }
     if (diff) reason = `result ${diff}`;
   }
   if (skipped) return { id: c.id, status: 'skipped', actual, error, reason: `disputed${reason ? ` (${reason})` : ''}` };

@@ -7,13 +7,14 @@
  * `N passed, N failed` (and `, N skipped` for disputed cases). `--json`: one JSON object per case
  * and line (`id`, `status` passed/failed/skipped, `actual`, `error`, and `reason` when not passed).
  * Exit codes (docs/expressions.md, docs/cli.md): 0 every case passed, 5 some case failed,
- * 2 the file is unreadable or a line is not a valid case (the error names the file and line).
+ * 2 the file is unreadable, holds no case, or a line is not a valid case (the error names the
+ * file, line and field).
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ExitCode, PatchbayError } from '@patchbay/core';
 import {
-  parseJson,
+  parseCaseFile,
   runConformance,
   summarize,
   toJsonText,
@@ -22,16 +23,11 @@ import {
 } from '@patchbay/expression';
 import type { CliContext } from '../context.js';
 
-function invalidCase(file: string, line: number, message: string): PatchbayError {
-  return new PatchbayError({
-    code: 'CONFORMANCE_CASE_INVALID',
-    message: `${file}:${line}: ${message}`,
-    category: 'invalid',
-    details: { file, line },
-  });
-}
-
-/** Reads a JSON Lines case file: blank lines are skipped; every other line must be a case object with string `id` and `expr`. */
+/**
+ * Reads a JSON Lines case file and checks every case (`parseCaseFile`: required fields and field
+ * types per conformance/README.md, valid `expectPattern`, unique ids, at least one case). Throws
+ * `FILE_NOT_READABLE` or `CONFORMANCE_CASE_INVALID` naming `file:line` and the field (exit 2).
+ */
 export async function readCaseFile(path: string, displayName: string): Promise<ConformanceCase[]> {
   let text: string;
   try {
@@ -44,38 +40,21 @@ export async function readCaseFile(path: string, displayName: string): Promise<C
       details: { file: displayName },
     });
   }
-  const cases: ConformanceCase[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
-    if (raw.trim().length === 0) continue;
-    let value: unknown;
-    try {
-      value = parseJson(raw.replace(/^\uFEFF/, ''));
-    } catch (e) {
-      throw invalidCase(displayName, i + 1, `not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      throw invalidCase(displayName, i + 1, 'a case must be a JSON object');
-    const c = value as Record<string, unknown>;
-    if (typeof c['id'] !== 'string') throw invalidCase(displayName, i + 1, "the case has no string 'id'");
-    if (typeof c['expr'] !== 'string') throw invalidCase(displayName, i + 1, `case '${c['id']}' has no string 'expr'`);
-    cases.push(c as ConformanceCase);
-  }
-  return cases;
+  return parseCaseFile(text, displayName);
 }
 
 function oneLine(c: ConformanceCase, r: ConformanceResult): string {
-  const got = r.error ? `error ${r.error.code}: ${r.error.message}` : toJsonText(r.actual);
+  const details = r.error?.details as { position?: unknown } | undefined;
+  const at = typeof details?.position === 'number' ? ` at position ${details.position}` : '';
+  const got = r.error ? `error ${r.error.code}${at}: ${r.error.message}` : toJsonText(r.actual);
   const want = c.expectError
     ? 'an error'
     : c.nondeterministic && c.expectPattern
       ? `/${c.expectPattern}/`
       : toJsonText(c.expect);
-  return `FAIL ${r.id}: ${toJsonText(c.expr)} expected ${want}, got ${got}${r.reason ? ` (${r.reason})` : ''}`.replace(
-    /[\r\n]+/g,
-    ' ',
-  );
+  // an unexpected error is already shown as what was got; other reasons add to it
+  const reason = r.reason && !(r.error && !c.expectError) ? ` (${r.reason})` : '';
+  return `FAIL ${r.id}: ${toJsonText(c.expr)} expected ${want}, got ${got}${reason}`.replace(/[\r\n]+/g, ' ');
 }
 
 /** Registers the `conformance` commands on the program. */
