@@ -359,11 +359,13 @@ export function readConnectorElement(el: XmlElement, options: ReadConnectorOptio
     }
     c.parts.push({ field: child.name, ref, data: found.data });
     const label = options.label(found.path);
-    const jsonOf = (): unknown => parseJsonText(decodeText(found.data).text, { file: label, limits: options.limits });
+    const jsonOf = (): unknown =>
+      parseJsonText(decodeText(found.data, { file: label, code: 'JSON_INVALID' }).text, { file: label, limits: options.limits });
     if (child.name === 'openapidefinition') c.openApiDefinition = jsonOf();
     else if (child.name === 'connectionparameters') c.connectionParameters = jsonOf();
     else if (child.name === 'policytemplateinstances') c.policyTemplateInstances = jsonOf();
-    else if (child.name === 'customcodeblobcontent') c.script = decodeText(found.data).text;
+    else if (child.name === 'customcodeblobcontent')
+      c.script = decodeText(found.data, { file: label, code: 'CONNECTOR_SCRIPT_INVALID' }).text;
   }
   return c;
 }
@@ -472,7 +474,7 @@ export function readEnvironmentVariable(
   options: { label: (path: string) => string; limits: SolutionLimits },
 ): EnvironmentVariableDefinition {
   const file = options.label(definition.path);
-  const decoded = decodeText(definition.data);
+  const decoded = decodeText(definition.data, { file, code: 'XML_INVALID' });
   const doc = parseXmlDocument(decoded.text, file, options.limits);
   if (doc.root.name !== 'environmentvariabledefinition') {
     throw fileError(
@@ -530,7 +532,7 @@ export function readEnvironmentVariable(
   if (customizable !== undefined) def.isCustomizable = customizable;
   if (values) {
     const vfile = options.label(values.path);
-    const vdecoded = decodeText(values.data);
+    const vdecoded = decodeText(values.data, { file: vfile, code: 'JSON_INVALID' });
     const parsed = parseJsonText(vdecoded.text, { file: vfile, limits: options.limits });
     def.valuesText = vdecoded.text;
     def.valuesEncoding = { encoding: vdecoded.encoding, bom: vdecoded.bom };

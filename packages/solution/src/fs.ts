@@ -42,7 +42,7 @@ export async function findSolutionRoot(folder: string): Promise<string> {
     entries = [];
   }
   for (const e of entries.filter((x) => x.toLowerCase().endsWith('.cdsproj')).sort()) {
-    const text = decodeText(await readFile(join(folder, e))).text;
+    const text = decodeText(await readFile(join(folder, e)), { file: join(folder, e), code: 'XML_INVALID' }).text;
     const m = /<SolutionRootPath>\s*([^<]+?)\s*<\/SolutionRootPath>/i.exec(text);
     if (m?.[1]) candidates.unshift(m[1].replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/$/, ''));
   }
@@ -226,7 +226,8 @@ export async function readCustomConnectorFolder(
         `${st.size} bytes, more than the limit of ${limits.maxJsonBytes}`,
         { limit: limits.maxJsonBytes },
       );
-    return decodeText(await readFile(full)).text;
+    const code = name.endsWith('.json') ? 'CONNECTOR_JSON_INVALID' : 'CONNECTOR_SCRIPT_INVALID';
+    return decodeText(await readFile(full), { file: full, code }).text;
   };
   const apiDefinition = (await read('apiDefinition.swagger.json', true)) as string;
   const apiProperties = (await read('apiProperties.json', true)) as string;

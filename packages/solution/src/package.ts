@@ -172,11 +172,11 @@ export function parseSolutionFiles(files: SolutionFiles, options: ParseSolutionO
   const solutionPath = layout === 'zip' ? 'solution.xml' : 'Other/Solution.xml';
   const customizationsPath = layout === 'zip' ? 'customizations.xml' : 'Other/Customizations.xml';
   const solutionFile = need(solutionPath);
-  const solutionDecoded = decodeText(solutionFile.data);
+  const solutionDecoded = decodeText(solutionFile.data, { file: label(solutionFile.path), code: 'XML_INVALID' });
   const manifest = parseManifest(solutionDecoded.text, label(solutionFile.path), limits);
 
   const customizationsFile = need(customizationsPath);
-  const custDecoded = decodeText(customizationsFile.data);
+  const custDecoded = decodeText(customizationsFile.data, { file: label(customizationsFile.path), code: 'XML_INVALID' });
   const custLabel = label(customizationsFile.path);
   const custDoc = parseXmlDocument(custDecoded.text, custLabel, limits);
   const custRoot = custDoc.root;
@@ -210,7 +210,7 @@ export function parseSolutionFiles(files: SolutionFiles, options: ParseSolutionO
     const dataFiles = [...files.keys()].filter((p) => /^Workflows\/.+\.data\.xml$/i.test(p)).sort();
     for (const p of dataFiles) {
       const data = files.get(p) as Buffer;
-      const decoded = decodeText(data);
+      const decoded = decodeText(data, { file: label(p), code: 'XML_INVALID' });
       const doc = parseXmlDocument(decoded.text, label(p), limits);
       if (doc.root.name !== 'Workflow') continue;
       claimed.add(p);
@@ -247,7 +247,7 @@ export function parseSolutionFiles(files: SolutionFiles, options: ParseSolutionO
     }
     const part = need(meta.fileName);
     const flowLabel = label(part.path);
-    const decoded = decodeText(part.data);
+    const decoded = decodeText(part.data, { file: flowLabel, code: 'JSON_INVALID' });
     const clientData = parseJsonText(decoded.text, { file: flowLabel, limits });
     const facts = analyzeFlowJson(clientData, flowLabel);
     const flow: FlowComponent = {
@@ -304,7 +304,7 @@ export function parseSolutionFiles(files: SolutionFiles, options: ParseSolutionO
   if (layout === 'folder') {
     const xmlFiles = [...files.keys()].filter((p) => /^Connectors\/[^/]+\.xml$/i.test(p)).sort();
     for (const p of xmlFiles) {
-      const decoded = decodeText(files.get(p) as Buffer);
+      const decoded = decodeText(files.get(p) as Buffer, { file: label(p), code: 'XML_INVALID' });
       const doc = parseXmlDocument(decoded.text, label(p), limits);
       if (doc.root.name !== 'Connector') continue;
       claimed.add(p);

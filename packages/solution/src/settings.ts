@@ -11,6 +11,7 @@ import { invalid } from '@patchbay/core';
 import type { SolutionPackage } from './model.js';
 import { resolveLimits, type SolutionLimits } from './limits.js';
 import { isObject, jsonPath, parseJsonText } from './json.js';
+import { decodeText } from './text.js';
 import type { Finding } from './analyze.js';
 import { apiNameOf } from './analyze.js';
 
@@ -87,14 +88,17 @@ export interface ParseSettingsOptions {
 }
 
 /**
- * Reads a settings file. Errors (exit 2): SETTINGS_JSON_INVALID (line, column),
+ * Reads a settings file, given as text or as the file's bytes (UTF-8 with or without a byte-order
+ * mark, or UTF-16 with one; bytes that are not valid UTF-8 are SETTINGS_JSON_INVALID with line,
+ * column and byte offset). Errors (exit 2): SETTINGS_JSON_INVALID (line, column),
  * SETTINGS_JSON_TOO_LARGE / _TOO_DEEP, and SETTINGS_SHAPE_INVALID with `details.errors`, a list of
  * `{path, message, hint?}` covering every shape problem (the legacy array-of-pairs shape gets a hint).
  */
-export function parseDeploymentSettings(text: string, options: ParseSettingsOptions): DeploymentSettings {
+export function parseDeploymentSettings(text: string | Uint8Array, options: ParseSettingsOptions): DeploymentSettings {
   const limits = resolveLimits(options.limits);
   const { file } = options;
-  const root = parseJsonText(text, { file, limits, codePrefix: 'SETTINGS_JSON' });
+  const body = typeof text === 'string' ? text : decodeText(text, { file, code: 'SETTINGS_JSON_INVALID' }).text;
+  const root = parseJsonText(body, { file, limits, codePrefix: 'SETTINGS_JSON' });
   const errors: SettingsShapeError[] = [];
   const out: DeploymentSettings = { file, environmentVariables: [], connectionReferences: [], extraKeys: [] };
   if (!isObject(root)) {

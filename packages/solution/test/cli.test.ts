@@ -171,6 +171,38 @@ describe('patchbay solution create-settings and check-settings', () => {
     expect(w.findings.filter((f) => f.code === 'SETTINGS_MISSING_REFERENCE')).toHaveLength(1);
   });
 
+  it('reads a UTF-16 settings file, refuses invalid UTF-8 with the position, and names a missing file', async () => {
+    const dir = await tempDir();
+    const zip = corpusPath('solutions/zip/mention-teams-channel-in-post.zip');
+    const pkg = await readSolution(zip);
+    const fixed = JSON.stringify({
+      EnvironmentVariables: [],
+      ConnectionReferences: [
+        {
+          LogicalName: pkg.connectionReferences[0]?.logicalName,
+          ConnectionId: 'ZZ345',
+          ConnectorId: pkg.connectionReferences[0]?.connectorId,
+        },
+      ],
+    });
+    await writeFile(join(dir, 'u16.json'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fixed, 'utf16le')]));
+    const ok = await run(['solution', 'check-settings', zip, '--settings-file', join(dir, 'u16.json')]);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toContain('ready to deploy');
+    expect(ok.code).toBe(0);
+    const at = Buffer.from(fixed.slice(0, fixed.indexOf('ZZ')), 'utf8');
+    const bad = Buffer.concat([at, Buffer.from([0xff, 0xfe]), Buffer.from(fixed.slice(fixed.indexOf('ZZ') + 2), 'utf8')]);
+    await writeFile(join(dir, 'bad.json'), bad);
+    const r = await run(['solution', 'check-settings', zip, '--settings-file', join(dir, 'bad.json'), '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      error: { code: 'SETTINGS_JSON_INVALID', details: { line: 1, column: fixed.indexOf('ZZ') + 1 } },
+    });
+    const missing = await run(['solution', 'check-settings', '--settings-file', join(dir, 'none.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('none.json');
+  });
+
   it('exits 2 for the legacy pair shape, with the JSON path and a hint', async () => {
     const r = await run([
       'solution',

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { isPatchbayError, type PatchbayError } from '@patchbay/core';
 import {
   analyzeSolution,
+  parseDeploymentSettings,
   parseSolutionFiles,
   readSolution,
   readSolutionZip,
@@ -255,6 +256,66 @@ describe('flow JSON', () => {
       }),
     ]);
     expect(analyzeSolution(pkg).summary.errors).toBe(1);
+  });
+});
+
+describe('text encoding', () => {
+  /** `text` with the two characters after the first `after` replaced by the bytes FF FE (invalid in UTF-8). */
+  function withInvalidBytes(text: string, after: string): Buffer {
+    const i = text.indexOf(after);
+    if (i < 0) throw new Error('marker not found');
+    const at = i + after.length;
+    const before = Buffer.from(text.slice(0, at), 'utf8');
+    return Buffer.concat([before, Buffer.from([0xff, 0xfe]), Buffer.from(text.slice(at + 2), 'utf8')]);
+  }
+
+  it('refuses a flow JSON that is not valid UTF-8, naming file, line and column', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    const text = entries.get(FLOW)?.toString('utf8') ?? '';
+    const lineOf = text.slice(0, text.indexOf('"Send_an_email"')).split('\n').length;
+    entries.set(FLOW, withInvalidBytes(text, '"Send_'));
+    const e = await caught(readSolutionZip(await writeZipEntries(entries), { name: 'bytes.zip' }));
+    expect(e.code).toBe('JSON_INVALID');
+    expect(e.details).toMatchObject({ file: `bytes.zip:${FLOW}`, line: lineOf, byte: 0xff });
+    expect(e.message).toMatch(/not valid UTF-8/);
+  });
+
+  it('refuses customizations.xml and variable files that are not valid UTF-8', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    const cust = entries.get('customizations.xml')?.toString('utf8') ?? '';
+    const bad = new Map(entries);
+    bad.set('customizations.xml', withInvalidBytes(cust, '<connectionreferencedisplayname>'));
+    const e = await caught(readSolutionZip(await writeZipEntries(bad), { name: 'bytes.zip' }));
+    expect(e.code).toBe('XML_INVALID');
+    expect(e.details['file']).toBe('bytes.zip:customizations.xml');
+    expect(e.details['line']).toBeGreaterThan(1);
+    expect(e.details['column']).toBeGreaterThan(0);
+
+    const values = [...entries.keys()].find((p) => p.endsWith('environmentvariablevalues.json')) as string;
+    const bad2 = new Map(entries);
+    bad2.set(values, withInvalidBytes(entries.get(values)?.toString('utf8') ?? '', '"value": "'));
+    const e2 = await caught(readSolutionZip(await writeZipEntries(bad2), { name: 'bytes.zip' }));
+    expect(e2.code).toBe('JSON_INVALID');
+    expect(e2.details['file']).toBe(`bytes.zip:${values}`);
+  });
+
+  it('refuses a settings file given as bytes that are not valid UTF-8, and decodes UTF-16', () => {
+    const json = '{"EnvironmentVariables": [], "ConnectionReferences": [{"LogicalName": "a_b", "ConnectionId": "XX1", "ConnectorId": "/providers/Microsoft.PowerApps/apis/shared_rss"}]}';
+    const e = (() => {
+      try {
+        parseDeploymentSettings(withInvalidBytes(json, '"ConnectionId": "'), { file: 's.json' });
+      } catch (err) {
+        return err as PatchbayError;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(e.code).toBe('SETTINGS_JSON_INVALID');
+    expect(e.details).toMatchObject({ file: 's.json', line: 1, column: json.indexOf('XX') + 1 });
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json, 'utf16le')]);
+    expect(parseDeploymentSettings(utf16, { file: 's16.json' }).connectionReferences[0]).toMatchObject({
+      logicalName: 'a_b',
+      connectionId: 'XX1',
+    });
   });
 });
 

@@ -8,7 +8,7 @@
  * already registered: later sub-commands that need an environment (`plan`, `import`, `export`)
  * are added to the same group with `solutionCommand(program, ctx).command('plan')…`.
  */
-import { stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import {
   analyzeSolution,
@@ -59,6 +59,21 @@ async function readAs(
     );
   }
   return readSolution(path);
+}
+
+/** The bytes of a settings file (decoded by parseDeploymentSettings: UTF-8, or UTF-16 with a byte-order mark). */
+async function readSettingsBytes(ctx: CliContext, raw: string): Promise<Buffer> {
+  try {
+    return await readFile(ctx.path(raw));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PatchbayError({
+      code: code === 'ENOENT' ? 'SETTINGS_FILE_NOT_FOUND' : 'FILE_NOT_READABLE',
+      message: `cannot read the settings file ${raw}: ${(e as Error).message}`,
+      category: code === 'EACCES' || code === 'EPERM' ? 'permission' : code === 'ENOENT' ? 'not-found' : 'invalid',
+      details: { file: raw, ...(code ? { errno: code } : {}) },
+    });
+  }
 }
 
 function countsLine(pkg: SolutionPackage): string {
@@ -189,8 +204,9 @@ export function solutionCommand(program: Command, ctx: CliContext): Command {
     .option('--template', 'a template: placeholders and empty values are reported but do not fail the check')
     .option('--json', 'print the result as JSON')
     .action(async (path: string | undefined, opts: { settingsFile: string; template?: boolean; json?: boolean }) => {
-      const text = await ctx.readArg(`@${opts.settingsFile}`);
-      const settings = parseDeploymentSettings(text, { file: opts.settingsFile });
+      const settings = parseDeploymentSettings(await readSettingsBytes(ctx, opts.settingsFile), {
+        file: opts.settingsFile,
+      });
       const pkg = path === undefined ? undefined : await readAs(ctx, path, 'any', 'PATH');
       const result = checkDeploymentSettings(pkg, settings);
       const ok = opts.template ? result.fits : result.ready;
