@@ -1,6 +1,8 @@
 /**
  * A JSON parser that keeps 64-bit integers exact: integers outside the safe range become
- * `bigint` (as Json.NET reads them as `long`), everything else is as `JSON.parse`. Used by
+ * `bigint` (as Json.NET reads them as `long`), everything else is as `JSON.parse`, except that a
+ * number outside the double range (`1e400`) is an error (JsonSyntaxError with `overflow`) rather
+ * than Infinity. Used by
  * `json()` and by the conformance runner to read case files exactly (`ticks` results exceed 2^53).
  * Depth is capped (design §6: JSON depth and size capped).
  */
@@ -13,6 +15,8 @@ export class JsonSyntaxError extends Error {
   constructor(
     message: string,
     readonly position: number,
+    /** True when the text is well-formed but a number is outside the double range (`1e400`). */
+    readonly overflow = false,
   ) {
     super(`${message} at position ${position}`);
     this.name = 'JsonSyntaxError';
@@ -119,6 +123,11 @@ export function parseJson(text: string): unknown {
     }
     const raw = text.slice(start, i);
     const v = Number(raw);
+    // ±Infinity is not a JSON value (JSON.parse would give Infinity for 1e400): refused
+    if (!Number.isFinite(v)) {
+      const shown = raw.length > 40 ? raw.slice(0, 40) + '…' : raw;
+      throw new JsonSyntaxError(`Number ${shown} is outside the double range`, start, true);
+    }
     if (isInt && !Number.isSafeInteger(v)) {
       const b = BigInt(raw);
       if (b >= INT64_MIN && b <= INT64_MAX) return b;

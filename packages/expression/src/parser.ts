@@ -284,6 +284,7 @@ class Parser {
       if (Number.isSafeInteger(n)) return { kind: 'number', value: n === 0 ? 0 : n, float: false, start, end: i };
       const big = BigInt(text);
       if (big >= INT64_MIN && big <= INT64_MAX) return { kind: 'number', value: big, float: false, start, end: i };
+      if (!Number.isFinite(n)) this.fail('Number out of range', start, 'a finite number');
       return { kind: 'number', value: n, float: true, start, end: i };
     }
     const v = Number(text.charCodeAt(0) === 43 ? text.slice(1) : text);

@@ -155,3 +155,33 @@ describe('3. long accessor chains', () => {
     expect(() => compileExpression(keys)).toThrow(/nested too deeply/);
   });
 });
+
+describe('5. non-finite floats are EXPRESSION_OVERFLOW, never values', () => {
+  it.each([
+    ['@add(1e308, 1e308)'],
+    ['@mul(1e308, 10)'],
+    ['@sub(-1e308, 1e308)'],
+    ['@div(1e308, 1e-308)'],
+    ["@json('1e400')"],
+    ["@json('[1, -1e400]')"],
+    ["@float('1e400')"],
+    ["@float('-1e400')"],
+    ["@xpath(xml('<r/>'), '1 div 0')"],
+    ["@xpath(xml('<r/>'), '0 div 0')"],
+    ["@xpath(xml('<r><a>x</a></r>'), 'sum(//a)')"],
+  ])('%s', (source) => {
+    const e = err(source);
+    expect(e.code).toBe('EXPRESSION_OVERFLOW');
+    expect(e.details.position).toBeTypeOf('number');
+  });
+
+  it('refuses an integer literal beyond the double range when parsing', () => {
+    expect(() => compileExpression('@add(' + '9'.repeat(400) + ', 1)')).toThrow(/Number out of range/);
+  });
+
+  it('keeps large finite floats', () => {
+    expect(ev('@add(1e308, 1e307)')).toBe(1.1e308);
+    expect(ev("@json('[1e308]')")).toEqual([1e308]);
+    expect(ev("@xpath(xml('<r><a>2</a><a>3</a></r>'), 'sum(//a)')")).toBe(5);
+  });
+});

@@ -19,9 +19,10 @@ import {
   type JsonObject,
 } from '../values.js';
 import { parseJson, JsonSyntaxError } from '../json.js';
+import { ExpressionErrorCode } from '../errors.js';
 import { parseDotNetNumber } from './numberparse.js';
 import { resolveCulture } from './culture.js';
-import { intResult } from './math.js';
+import { finiteResult, intResult } from './math.js';
 import { evaluateXPath, isXmlEnvelope, jsonToXml, parseXml, xmlEnvelope, xmlTextOf, xmlToJson } from './xml.js';
 
 const OCTET = 'application/octet-stream';
@@ -252,8 +253,8 @@ export const conversionFunctions: FunctionDef[] = [
       const locale = optString(site, args, 1);
       const culture = locale === undefined ? undefined : resolveCulture(site, locale);
       const n = parseDotNetNumber(v, culture);
-      if (n === undefined || !Number.isFinite(n)) fail(site, `the string '${v}' is not a valid floating-point number`);
-      return n;
+      if (n === undefined || Number.isNaN(n)) fail(site, `the string '${v}' is not a valid floating-point number`);
+      return finiteResult(site, n);
     },
   },
   {
@@ -299,6 +300,12 @@ export const conversionFunctions: FunctionDef[] = [
           return parseJson(v);
         } catch (e) {
           if (e instanceof JsonSyntaxError) {
+            if (e.overflow)
+              fail(
+                site,
+                `the JSON text has a number outside the double range (${e.message})`,
+                ExpressionErrorCode.Overflow,
+              );
             const trimmed = v.trimStart();
             if (trimmed.startsWith('<'))
               fail(site, `the string is XML, not JSON; use json(xml(...)) to convert XML (${e.message})`);

@@ -31,6 +31,21 @@ export function intResult(site: CallSite, v: bigint): number | bigint {
   return v;
 }
 
+/**
+ * A float result: ±Infinity and NaN are not values (JSON cannot carry them and the runtime's
+ * serializer refuses them), so a float operation that overflows the double range is
+ * `EXPRESSION_OVERFLOW` (docs/expressions.md, decision on non-finite floats).
+ */
+export function finiteResult(site: CallSite, v: number): number {
+  if (!Number.isFinite(v))
+    fail(
+      site,
+      `the result ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'} is not a finite floating-point number (it overflows the double range)`,
+      ExpressionErrorCode.Overflow,
+    );
+  return v;
+}
+
 type Op = 'add' | 'sub' | 'mul' | 'div' | 'mod';
 
 function decimalOp(site: CallSite, op: Op, a: WdlDecimal, b: WdlDecimal): WdlDecimal {
@@ -65,17 +80,17 @@ function arith(site: CallSite, op: Op, args: unknown[]): Num {
     const y = Number(b);
     switch (op) {
       case 'add':
-        return x + y;
+        return finiteResult(site, x + y);
       case 'sub':
-        return x - y;
+        return finiteResult(site, x - y);
       case 'mul':
-        return x * y;
+        return finiteResult(site, x * y);
       case 'div':
         if (y === 0) fail(site, 'the divisor must not be zero');
-        return x / y;
+        return finiteResult(site, x / y);
       case 'mod':
         if (y === 0) fail(site, 'the divisor must not be zero');
-        return x % y;
+        return finiteResult(site, x % y);
     }
   }
   if (typeof a === 'number' && typeof b === 'number') {

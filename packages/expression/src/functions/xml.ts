@@ -276,6 +276,14 @@ export function evaluateXPath(site: CallSite, xmlText: string, expr: string): un
       return n.nodeValue ?? '';
     });
   }
-  if (typeof result === 'number') return Number.isFinite(result) ? result : null;
+  if (typeof result === 'number') {
+    if (!Number.isFinite(result))
+      fail(
+        site,
+        `the XPath expression '${expr}' evaluates to ${Number.isNaN(result) ? 'NaN' : result > 0 ? 'Infinity' : '-Infinity'}, which is not a finite number`,
+        ExpressionErrorCode.Overflow,
+      );
+    return result;
+  }
   return result ?? null;
 }
