@@ -38,6 +38,23 @@ export interface XmlDocument {
 const ENTITY_RE = /&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#[xX]([0-9a-fA-F]+));/g;
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
+/** A character XML 1.0 does not allow (§2.2 Char), lone surrogates included. */
+const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/** An entity or character reference starting at `lastIndex`. */
+const REFERENCE_RE = /&(?:([A-Za-z_:][A-Za-z0-9_.:-]*)|#([0-9]+)|#[xX]([0-9a-fA-F]+));/y;
+
+/** True for a code point XML 1.0 allows as a character (§2.2). */
+function isXmlChar(code: number): boolean {
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
+}
+
 /** Decodes the five predefined XML entities and character references (nothing else). */
 export function decodeXmlEntities(value: string): string {
   if (value.indexOf('&') < 0) return value;
@@ -67,7 +84,9 @@ export function escapeXmlAttribute(value: string): string {
 /**
  * Scans `text` into a node tree with offsets. Refuses markup declarations (`<!DOCTYPE`,
  * `<!ENTITY`, …) with XML_DOCTYPE_FORBIDDEN, and documents deeper than `maxXmlDepth` with
- * XML_TOO_DEEP; structural errors give XML_INVALID. All errors name `file`, line and column.
+ * XML_TOO_DEEP; structural errors, characters XML does not allow, and references other than the
+ * five predefined entities and character references of XML characters (`&nbsp;`, `&#0;`, a bare
+ * `&`) give XML_INVALID. All errors name `file`, line and column.
  */
 export function scanXml(
   text: string,
@@ -89,6 +108,40 @@ export function scanXml(
     const { line, column } = lineColumn(text, at);
     throw fileError(code, file, `${message} (line ${line}, column ${column})`, { line, column });
   };
+  const badChar = NOT_XML_CHAR.exec(text);
+  if (badChar) {
+    const code = badChar[0].codePointAt(0) ?? 0;
+    bad(
+      'XML_INVALID',
+      badChar.index,
+      `character U+${code.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`,
+    );
+  }
+  /** Every `&` in text[from, to) must start a predefined entity or a character reference of an XML character. */
+  const checkReferences = (from: number, to: number): void => {
+    let amp = text.indexOf('&', from);
+    while (amp >= 0 && amp < to) {
+      REFERENCE_RE.lastIndex = amp;
+      const m = REFERENCE_RE.exec(text);
+      if (!m || m.index + m[0].length > to) {
+        bad('XML_INVALID', amp, "'&' does not start an entity or character reference (write &amp;)");
+        return;
+      }
+      const [ref, name, dec, hex] = m;
+      if (name !== undefined) {
+        if (!(name in NAMED))
+          bad(
+            'XML_INVALID',
+            amp,
+            `undefined entity ${ref} (only &lt; &gt; &amp; &quot; &apos; and character references are defined; no DTD is read)`,
+          );
+      } else {
+        const code = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex ?? '', 16);
+        if (!isXmlChar(code)) bad('XML_INVALID', amp, `character reference ${ref} is not an XML character`);
+      }
+      amp = text.indexOf('&', amp + ref.length);
+    }
+  };
   const n = text.length;
   const stack: XNode[] = [];
   let root: XNode | undefined;
@@ -101,9 +154,10 @@ export function scanXml(
     const lt = text.indexOf('<', i);
     const textEnd = lt < 0 ? n : lt;
     if (textEnd > i) {
-      if (stack.length > 0)
+      if (stack.length > 0) {
+        checkReferences(i, textEnd);
         add({ type: 'text', name: '', start: i, end: textEnd, openEnd: textEnd, selfClosing: false, children: [] });
-      else if (text.slice(i, textEnd).trim() !== '') bad('XML_INVALID', i, 'text outside the root element');
+      } else if (text.slice(i, textEnd).trim() !== '') bad('XML_INVALID', i, 'text outside the root element');
     }
     if (lt < 0) break;
     if (text.startsWith('<!--', lt)) {
@@ -159,6 +213,7 @@ export function scanXml(
       j++;
     }
     if (j >= n) bad('XML_INVALID', lt, 'start tag is not closed');
+    checkReferences(lt, j);
     const nameMatch = /^[^\s/>]+/.exec(text.slice(lt + 1, Math.min(j, lt + 256)));
     if (!nameMatch) return bad('XML_INVALID', lt, 'element without a name');
     const selfClosing = text.charCodeAt(j - 1) === 47;

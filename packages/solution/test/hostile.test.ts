@@ -162,6 +162,39 @@ describe('XML', () => {
     expect(e.details['line']).toBeGreaterThan(1);
   });
 
+  it('refuses undefined entities, &#0; and characters XML does not allow, with line and column', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    const cust = entries.get('customizations.xml')?.toString('utf8') ?? '';
+    const tag = '<connectionreferencedisplayname>';
+    const at = cust.indexOf(tag) + tag.length;
+    const line = cust.slice(0, at).split('\n').length;
+    const column = at - cust.lastIndexOf('\n', at - 1);
+    const read = async (inner: string): Promise<PatchbayError> => {
+      const files = new Map(entries);
+      const text = cust.slice(0, at) + inner + cust.slice(cust.indexOf('</connectionreferencedisplayname>', at));
+      files.set('customizations.xml', Buffer.from(text, 'utf8'));
+      return caught(readSolutionZip(await writeZipEntries(files), { name: 'ent.zip' }));
+    };
+    const e = await read('API&nbsp;Football &amp; &#x41; &bogus; &#0;');
+    expect(e.code).toBe('XML_INVALID');
+    expect(e.message).toContain('&nbsp;');
+    expect(e.details).toMatchObject({ file: 'ent.zip:customizations.xml', line, column: column + 3 });
+    const zero = await read('API Football &amp; &#x41; &#0;');
+    expect(zero.code).toBe('XML_INVALID');
+    expect(zero.details).toMatchObject({ line, column: column + 'API Football &amp; &#x41; '.length });
+    expect((await read('API &#xD800; x')).code).toBe('XML_INVALID');
+    expect((await read('API &amp x')).code).toBe('XML_INVALID');
+    expect((await read('API \u0001 x')).code).toBe('XML_INVALID');
+    // The predefined entities and valid character references are decoded.
+    const files = new Map(entries);
+    files.set(
+      'customizations.xml',
+      Buffer.from(cust.slice(0, at) + 'API &amp; &#x41;&#66; &lt;&gt;&quot;&apos;' + cust.slice(cust.indexOf('</connectionreferencedisplayname>', at)), 'utf8'),
+    );
+    const pkg = await readSolutionZip(await writeZipEntries(files), { name: 'ok.zip' });
+    expect(pkg.connectionReferences.map((r) => r.displayName)).toContain('API & AB <>"\'');
+  });
+
   it('caps element depth', async () => {
     const entries = await corpusZipEntries(BLOG_ZIP);
     entries.set('solution.xml', Buffer.from('<a>'.repeat(400) + '</a>'.repeat(400)));
