@@ -6,7 +6,7 @@
  */
 import type { ExpressionContext } from './contract.js';
 import { ExpressionError, ExpressionErrorCode } from './errors.js';
-import { parseTimestamp, EPOCH_OFFSET_MS } from './functions/datetime.js';
+import { parseTimestamp, ticksOf, EPOCH_OFFSET_MS } from './functions/datetime.js';
 
 /** Plain runtime data (all optional). Maps are name → value. */
 export interface ContextData {
@@ -32,7 +32,7 @@ export interface ContextData {
 
 /** Options of {@link contextFromData}. */
 export interface ContextOptions {
-  /** The fixed clock: an ISO 8601 timestamp (e.g. `2018-03-01T00:00:00.0000000Z`) or epoch milliseconds. Wins over `now`. */
+  /** The fixed clock: an ISO 8601 timestamp (e.g. `2018-03-01T00:00:00.0000000Z`, kept exact to 100 ns through `nowTicks()`) or epoch milliseconds. Wins over `now`. */
   assumeNow?: string | number;
   /** Fallback clock in epoch milliseconds (e.g. the caller's `Date.now()`), used when `assumeNow` is absent. */
   now?: number;
@@ -58,21 +58,54 @@ function prng(seed: number): () => number {
   };
 }
 
-/** Epoch milliseconds of an `assumeNow` value. Throws for text that is not a timestamp. */
-export function clockValue(assumeNow: string | number): number {
-  if (typeof assumeNow === 'number') return assumeNow;
+/**
+ * .NET ticks (100 ns since 0001-01-01) of an `assumeNow` value: ISO 8601 text is exact to the
+ * seventh fractional digit; epoch milliseconds are rounded to 100 ns. Throws for text that is not
+ * a timestamp.
+ */
+export function clockTicks(assumeNow: string | number): bigint {
+  if (typeof assumeNow === 'number') return msToTicks(assumeNow);
   const v = parseTimestamp(assumeNow);
   if (!v) {
     throw new ExpressionError(ExpressionErrorCode.Function, `assumeNow '${assumeNow}' is not a valid timestamp`, {
       assumeNow,
     });
   }
-  return v.ms + v.frac / 10_000;
+  return ticksOf(v);
+}
+
+/** Epoch milliseconds of an `assumeNow` value (fractions below 1 ms as a fraction: not exact to 100 ns; see {@link clockTicks}). */
+export function clockValue(assumeNow: string | number): number {
+  if (typeof assumeNow === 'number') return assumeNow;
+  return ticksToMs(clockTicks(assumeNow));
+}
+
+function msToTicks(ms: number): bigint {
+  const whole = Math.floor(ms);
+  return (BigInt(whole) + BigInt(EPOCH_OFFSET_MS)) * 10_000n + BigInt(Math.round((ms - whole) * 10_000));
+}
+
+function ticksToMs(ticks: bigint): number {
+  const ms = ticks / 10_000n;
+  return Number(ms) - EPOCH_OFFSET_MS + Number(ticks - ms * 10_000n) / 10_000;
 }
 
 /** Builds an {@link ExpressionContext} from plain data. */
 export function contextFromData(data: ContextData = {}, options: ContextOptions = {}): ExpressionContext {
-  const fixed = options.assumeNow !== undefined ? clockValue(options.assumeNow) : options.now;
+  const fixedTicks =
+    options.assumeNow !== undefined
+      ? clockTicks(options.assumeNow)
+      : options.now !== undefined
+        ? msToTicks(options.now)
+        : undefined;
+  const fixed = fixedTicks === undefined ? undefined : ticksToMs(fixedTicks);
+  const noClock = (): never => {
+    throw new ExpressionError(
+      ExpressionErrorCode.ReferenceNotFound,
+      'No clock was supplied: pass assumeNow or now to contextFromData',
+      {},
+    );
+  };
   const random = prng(options.seed ?? 1);
   const d = data ?? {};
   return {
@@ -93,16 +126,8 @@ export function contextFromData(data: ContextData = {}, options: ContextOptions 
     },
     workflow: () => d.workflow,
     callbackUrl: () => d.callbackUrl,
-    now: () => {
-      if (fixed === undefined) {
-        throw new ExpressionError(
-          ExpressionErrorCode.ReferenceNotFound,
-          'No clock was supplied: pass assumeNow or now to contextFromData',
-          {},
-        );
-      }
-      return fixed;
-    },
+    now: () => (fixed === undefined ? noClock() : fixed),
+    nowTicks: () => (fixedTicks === undefined ? noClock() : fixedTicks),
     random,
     newGuid: () => {
       let hex = '';

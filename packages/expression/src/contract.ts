@@ -36,6 +36,13 @@ export interface ExpressionContext {
   callbackUrl(): string | undefined;
   /** The current instant for `utcNow()` and friends, as epoch milliseconds. */
   now(): number;
+  /**
+   * Optional: the current instant as .NET ticks (100-ns units since 0001-01-01T00:00:00Z, as
+   * `DateTime.Ticks`). When present, `utcNow()`, `getFutureTime()` and `getPastTime()` use it
+   * instead of `now()`, so a clock given to 100 ns (`2025-03-09T10:30:00.1234567Z`) is kept
+   * exactly (a double of epoch milliseconds cannot hold seven fractional digits).
+   */
+  nowTicks?(): bigint;
   /** A uniformly distributed number in [0, 1) for `rand()`. */
   random(): number;
   /** A new GUID (lowercase, hyphenated) for `guid()`. */

@@ -17,7 +17,7 @@ export {
   COMPILE_CACHE_SIZE,
   type CompileOptions,
 } from './compile.js';
-export { contextFromData, clockValue, type ContextData, type ContextOptions } from './context.js';
+export { contextFromData, clockValue, clockTicks, type ContextData, type ContextOptions } from './context.js';
 export {
   ExpressionError,
   ExpressionErrorCode,

@@ -15,6 +15,7 @@ import {
   toText,
   type ConformanceCase,
   type ContextData,
+  type ExpressionContext,
 } from '@patchbay/expression';
 
 const NOW = '2025-03-09T10:30:00.0000000Z';
@@ -183,5 +184,37 @@ describe('5. non-finite floats are EXPRESSION_OVERFLOW, never values', () => {
     expect(ev('@add(1e308, 1e307)')).toBe(1.1e308);
     expect(ev("@json('[1e308]')")).toEqual([1e308]);
     expect(ev("@xpath(xml('<r><a>2</a><a>3</a></r>'), 'sum(//a)')")).toBe(5);
+  });
+});
+
+describe('6. the fixed clock keeps 100-ns precision', () => {
+  const at = (assumeNow: string, source: string): unknown =>
+    compileExpression(source).evaluate(contextFromData({}, { assumeNow }));
+
+  it('utcNow() and ticks keep the seventh fractional digit', () => {
+    expect(at('2025-03-09T10:30:00.1234567Z', '@utcNow()')).toBe('2025-03-09T10:30:00.1234567Z');
+    expect(at('2025-03-09T10:30:00.0000001Z', '@utcNow()')).toBe('2025-03-09T10:30:00.0000001Z');
+    expect(at('2025-03-09T10:30:00.1234567Z', '@ticks(utcNow())')).toBe(638771130001234567n);
+    expect(at('2025-03-09T10:30:00.9999999Z', "@getFutureTime(1, 'Day')")).toBe('2025-03-10T10:30:00.9999999Z');
+    expect(at('2025-03-09T10:30:00.0000001Z', "@getPastTime(1, 'Second', 'o')")).toBe('2025-03-09T10:29:59.0000001Z');
+  });
+
+  it('the conformance runner uses the exact clock of assumeNow', () => {
+    const r = runCase(
+      parseJson(
+        '{"id":"c","expr":"@utcNow()","expect":"2025-03-09T10:30:00.1234567Z","expectError":false,"source":"t","note":"","nondeterministic":true,"assumeNow":"2025-03-09T10:30:00.1234567Z"}',
+      ) as ConformanceCase,
+    );
+    expect(r.status).toBe('passed');
+  });
+
+  it('a context with only now() (the engine) still works', () => {
+    const base = contextFromData({}, { assumeNow: '2025-03-09T10:30:00.5Z' });
+    const engineLike: ExpressionContext = {
+      ...base,
+      nowTicks: undefined,
+      now: () => Date.UTC(2025, 2, 9, 10, 30, 0, 500),
+    };
+    expect(compileExpression('@utcNow()').evaluate(engineLike)).toBe('2025-03-09T10:30:00.5000000Z');
   });
 });

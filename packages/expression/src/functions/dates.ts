@@ -1,9 +1,10 @@
 /**
  * Date and time functions (wdl-spec §6 "Date and time"). Timestamps are strings (ISO 8601 or
  * en-US text); results are strings in the `o` format (`yyyy-MM-ddTHH:mm:ss.fffffffK`, `Z` only
- * for UTC input) unless a format is given. The current time comes from `ctx.now()`.
+ * for UTC input) unless a format is given. The current time comes from `ctx.nowTicks()` when the context has it (exact to 100 ns), else `ctx.now()`.
  */
 import type { CallSite, FunctionDef } from './common.js';
+import type { ExpressionContext } from '../contract.js';
 import { argInt, argNumber, argString, fail, optString } from './common.js';
 import { resolveCulture, DEFAULT_CULTURE } from './culture.js';
 import {
@@ -17,6 +18,7 @@ import {
   formatRoundTrip,
   formatWith,
   fromEpochMs,
+  fromTicks,
   MS_PER_DAY,
   parseExact,
   parseTimestamp,
@@ -79,8 +81,14 @@ function addFn(name: string, unitMs: number): FunctionDef {
   };
 }
 
-function now(ctx: { now(): number }): DateTimeValue {
-  return fromEpochMs(ctx.now(), 'utc');
+/** The context's clock: exact ticks when the context has `nowTicks()`, else `now()` in epoch ms. */
+function now(site: CallSite, ctx: ExpressionContext): DateTimeValue {
+  if (typeof ctx.nowTicks === 'function') {
+    const t = ctx.nowTicks();
+    if (typeof t !== 'bigint') fail(site, 'the context returned a clock that is not a bigint of ticks');
+    return checked(site, fromTicks(t));
+  }
+  return checked(site, fromEpochMs(ctx.now(), 'utc'));
 }
 
 function zoneArg(site: CallSite, args: unknown[], i: number): string {
@@ -142,7 +150,7 @@ export const dateFunctions: FunctionDef[] = [
     min: 2,
     max: 3,
     impl: (args, site, ctx) =>
-      output(site, addUnits(site, now(ctx), argInt(site, args, 0), argString(site, args, 1)), args, 2),
+      output(site, addUnits(site, now(site, ctx), argInt(site, args, 0), argString(site, args, 1)), args, 2),
   },
   {
     name: 'getPastTime',
@@ -150,14 +158,14 @@ export const dateFunctions: FunctionDef[] = [
     min: 2,
     max: 3,
     impl: (args, site, ctx) =>
-      output(site, addUnits(site, now(ctx), -argInt(site, args, 0), argString(site, args, 1)), args, 2),
+      output(site, addUnits(site, now(site, ctx), -argInt(site, args, 0), argString(site, args, 1)), args, 2),
   },
   {
     name: 'utcNow',
     group: 'date',
     min: 0,
     max: 1,
-    impl: (args, site, ctx) => output(site, now(ctx), args, 0),
+    impl: (args, site, ctx) => output(site, now(site, ctx), args, 0),
   },
   {
     name: 'startOfDay',

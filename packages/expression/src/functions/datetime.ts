@@ -132,6 +132,12 @@ export function fromEpochMs(ms: number, kind: DateTimeValue['kind'] = 'utc'): Da
   return { ms: whole, frac: Math.min(9999, Math.round((ms - whole) * 10_000)), kind };
 }
 
+/** A UTC timestamp from .NET ticks (100-ns units since 0001-01-01), exact. */
+export function fromTicks(ticks: bigint): DateTimeValue {
+  const ms = ticks / 10_000n;
+  return { ms: Number(ms) - EPOCH_OFFSET_MS, frac: Number(ticks - ms * 10_000n), kind: 'utc' };
+}
+
 /** 100-ns ticks since 0001-01-01 (.NET `DateTime.Ticks`). */
 export function ticksOf(v: DateTimeValue): bigint {
   return (BigInt(v.ms) + BigInt(EPOCH_OFFSET_MS)) * 10_000n + BigInt(v.frac);
