@@ -218,3 +218,30 @@ describe('6. the fixed clock keeps 100-ns precision', () => {
     expect(compileExpression('@utcNow()').evaluate(engineLike)).toBe('2025-03-09T10:30:00.5000000Z');
   });
 });
+
+describe('7. only a real document type declaration is refused', () => {
+  it.each([
+    ['<r><html><![CDATA[<!DOCTYPE html><p>hi</p>]]></html></r>'],
+    ['<r><!-- <!DOCTYPE x> --></r>'],
+    ['<?xml version="1.0"?><!-- <!DOCTYPE x> --><r>&lt;!DOCTYPE r&gt;</r>'],
+  ])('accepts %s', (x) => {
+    expect(toText(ev("@xml(parameters('x'))", { parameters: { x } }))).toBe(x);
+  });
+
+  it('keeps the CDATA text that looks like a DOCTYPE', () => {
+    const x = '<r><html><![CDATA[<!DOCTYPE html><p>hi</p>]]></html></r>';
+    expect(ev("@json(xml(parameters('x')))", { parameters: { x } })).toEqual({
+      r: { html: { '#cdata-section': '<!DOCTYPE html><p>hi</p>' } },
+    });
+  });
+
+  it.each([
+    ['<!DOCTYPE r [<!ENTITY a "b">]><r>&a;</r>'],
+    ['<?xml version="1.0"?>\n<!-- c -->\n<!DOCTYPE r SYSTEM "file:///etc/passwd"><r/>'],
+    ['\uFEFF<!doctype r><r/>'],
+  ])('refuses %s', (x) => {
+    const e = err("@xml(parameters('x'))", { parameters: { x } });
+    expect(e.code).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(e.message).toMatch(/document type declaration/);
+  });
+});

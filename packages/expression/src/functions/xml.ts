@@ -48,6 +48,34 @@ type XNode = {
   target?: string;
 };
 
+function isXmlSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * True when the text has a document type declaration. XML 1.0 §2.8 allows one only in the
+ * prolog — after the optional XML declaration, comments, processing instructions and white
+ * space, before the root element — so only the prolog is scanned: `<!DOCTYPE` inside a CDATA
+ * section or a comment is text, and one inside or after the root element is a well-formedness
+ * error the parser reports. (The parsed document's `doctype` is checked as well.)
+ */
+export function hasDoctype(text: string): boolean {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const n = text.length;
+  for (;;) {
+    while (i < n && isXmlSpace(text.charCodeAt(i))) i++;
+    if (text.startsWith('<?', i)) {
+      const end = text.indexOf('?>', i + 2);
+      if (end < 0) return false;
+      i = end + 2;
+    } else if (text.startsWith('<!--', i)) {
+      const end = text.indexOf('-->', i + 4);
+      if (end < 0) return false;
+      i = end + 3;
+    } else return text.slice(i, i + 9).toUpperCase() === '<!DOCTYPE';
+  }
+}
+
 /**
  * Largest XML text `xml()`, `json(xml)` and `xpath()` parse (characters). Parsing and XPath run
  * synchronously; at this size the densest XML (about a million elements) parses in a few seconds.
@@ -62,7 +90,7 @@ export function parseXml(site: CallSite, text: string): XNode {
       `the XML text has ${text.length} characters; at most ${MAX_XML_CHARS} are accepted`,
       ExpressionErrorCode.LimitExceeded,
     );
-  if (/<!DOCTYPE/i.test(text)) fail(site, 'XML with a document type declaration (DTD) is not accepted');
+  if (hasDoctype(text)) fail(site, 'XML with a document type declaration (DTD) is not accepted');
   let problem: string | undefined;
   let doc: XNode;
   try {
@@ -77,6 +105,8 @@ export function parseXml(site: CallSite, text: string): XNode {
   } catch (e) {
     return fail(site, `the value is not valid XML: ${problem ?? (e as Error).message}`);
   }
+  if (Array.from(doc.childNodes).some((n) => n.nodeType === 10))
+    fail(site, 'XML with a document type declaration (DTD) is not accepted');
   const hasElement = Array.from(doc.childNodes).some((n) => n.nodeType === 1);
   if (!hasElement) fail(site, 'the value is not valid XML: no root element');
   return doc;
