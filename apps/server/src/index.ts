@@ -34,6 +34,13 @@ export interface PatchbayServer {
 /** Builds the API and listens. */
 export async function startServer(o: StartServerOptions): Promise<PatchbayServer> {
   const app = await buildApp(o);
+  // Graceful shutdown: once closing, every answer (in-flight requests included) ends its
+  // keep-alive connection, so the server closes as soon as the last request finished.
+  let shuttingDown = false;
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (shuttingDown) reply.header('connection', 'close');
+    done(null, payload);
+  });
   const host = o.host ?? '127.0.0.1';
   await app.listen({ port: o.port ?? 8080, host });
   const addr = app.server.address();
@@ -48,6 +55,7 @@ export async function startServer(o: StartServerOptions): Promise<PatchbayServer
     port,
     close: () =>
       (closing ??= (async () => {
+        shuttingDown = true;
         await app.close();
         await o.platform.triggers.close();
       })()),
