@@ -17,6 +17,7 @@ import { lookupFunction } from './functions/index.js';
 import type { CallSite, FunctionImpl } from './functions/common.js';
 import { cloneJson, decimalsToNumbers, setKey, toText } from './values.js';
 import { WdlDecimal } from './decimal.js';
+import { MAX_STRING_RESULT, isLengthRangeError, stringTooLong } from './limits.js';
 
 type Ev = (ctx: ExpressionContext) => unknown;
 
@@ -189,14 +190,26 @@ function compileCall(name: string, argNodes: ExpressionNode[], position: number,
   }
 
   const evs = args.map((a) => a.ev);
+  // Every call goes through `call`: a string result over the limit is EXPRESSION_LIMIT_EXCEEDED,
+  // and an unexpected exception becomes a typed error that names the function and position.
+  const call = (values: unknown[], ctx: ExpressionContext): unknown => {
+    let r: unknown;
+    try {
+      r = impl(values, site, ctx);
+    } catch (e) {
+      throw atSite(e, site);
+    }
+    if (typeof r === 'string' && r.length > MAX_STRING_RESULT) throw stringTooLong(site, r.length);
+    return r;
+  };
   let ev: Ev;
   switch (n) {
     case 0:
-      ev = (ctx) => impl(EMPTY, site, ctx);
+      ev = (ctx) => call(EMPTY, ctx);
       break;
     case 1: {
       const a0 = evs[0] as Ev;
-      ev = (ctx) => impl([a0(ctx)], site, ctx);
+      ev = (ctx) => call([a0(ctx)], ctx);
       break;
     }
     case 2: {
@@ -204,7 +217,7 @@ function compileCall(name: string, argNodes: ExpressionNode[], position: number,
       const a1 = evs[1] as Ev;
       ev = (ctx) => {
         const x = a0(ctx);
-        return impl([x, a1(ctx)], site, ctx);
+        return call([x, a1(ctx)], ctx);
       };
       break;
     }
@@ -215,7 +228,7 @@ function compileCall(name: string, argNodes: ExpressionNode[], position: number,
       ev = (ctx) => {
         const x = a0(ctx);
         const y = a1(ctx);
-        return impl([x, y, a2(ctx)], site, ctx);
+        return call([x, y, a2(ctx)], ctx);
       };
       break;
     }
@@ -223,20 +236,41 @@ function compileCall(name: string, argNodes: ExpressionNode[], position: number,
       ev = (ctx) => {
         const values = new Array(n);
         for (let i = 0; i < n; i++) values[i] = (evs[i] as Ev)(ctx);
-        return impl(values, site, ctx);
+        return call(values, ctx);
       };
   }
   return { ev, constant: false, value: undefined, float, decimal };
 }
 
-/** Converts an unexpected failure into a typed error (PatchbayErrors from the context pass through). */
-function wrapUnexpected(e: unknown, source: string): unknown {
+/**
+ * Converts an exception raised inside a function into a typed error naming the function and the
+ * position: a too-long string is EXPRESSION_LIMIT_EXCEEDED, anything else unexpected
+ * EXPRESSION_INTERNAL_ERROR (with the original as `cause`). PatchbayErrors (typed expression
+ * errors, errors of the engine's context accessors) pass through unchanged.
+ */
+function atSite(e: unknown, site: CallSite): unknown {
   if (isPatchbayError(e)) return e;
+  if (isLengthRangeError(e))
+    return stringTooLong({ fn: site.fn, position: site.position, expression: site.expression });
+  const message = e instanceof Error ? e.message : String(e);
+  return new ExpressionError(
+    ExpressionErrorCode.Internal,
+    `The template language function '${site.fn}' failed unexpectedly at position ${site.position}: ${message}`,
+    { position: site.position, function: site.fn, expression: site.expression },
+    e,
+  );
+}
+
+/** Converts an unexpected failure outside any function into a typed error (PatchbayErrors pass through). */
+function wrapUnexpected(e: unknown, source: string, position?: number): unknown {
+  if (isPatchbayError(e)) return e;
+  if (isLengthRangeError(e))
+    return stringTooLong({ expression: source, ...(position === undefined ? {} : { position }) });
   const message = e instanceof Error ? e.message : String(e);
   return new ExpressionError(
     ExpressionErrorCode.Internal,
     `Evaluating '${source}' failed unexpectedly: ${message}`,
-    { expression: source },
+    { expression: source, ...(position === undefined ? {} : { position }) },
     e,
   );
 }
@@ -276,17 +310,22 @@ class InterpolationValue implements CompiledValue {
   constructor(
     private readonly parts: Array<string | Ev>,
     private readonly source: string,
+    /** Offset of each part in the source (for errors). */
+    private readonly positions: number[],
   ) {}
   evaluate(ctx: ExpressionContext): unknown {
     const parts = this.parts;
     let out = '';
+    let i = 0;
     try {
-      for (let i = 0; i < parts.length; i++) {
+      for (; i < parts.length; i++) {
         const p = parts[i] as string | Ev;
         out += typeof p === 'string' ? p : toText(p(ctx));
+        if (out.length > MAX_STRING_RESULT)
+          throw stringTooLong({ expression: this.source, position: this.positions[i] ?? 0 }, out.length);
       }
     } catch (e) {
-      throw wrapUnexpected(e, this.source);
+      throw wrapUnexpected(e, this.source, this.positions[i]);
     }
     return out;
   }
@@ -304,6 +343,7 @@ export function compileTemplate(ast: TemplateNode, source: string): CompiledValu
     }
     case 'interpolation': {
       const parts: Array<string | Ev> = [];
+      const positions: number[] = [];
       for (const p of ast.parts) {
         let piece: string | Ev;
         if (p.kind === 'text') piece = p.value;
@@ -313,11 +353,14 @@ export function compileTemplate(ast: TemplateNode, source: string): CompiledValu
         }
         const last = parts[parts.length - 1];
         if (typeof piece === 'string' && typeof last === 'string') parts[parts.length - 1] = last + piece;
-        else parts.push(piece);
+        else {
+          parts.push(piece);
+          positions.push(p.start);
+        }
       }
       if (parts.length === 0) return new ConstantValue('');
       if (parts.length === 1 && typeof parts[0] === 'string') return new ConstantValue(parts[0]);
-      return new InterpolationValue(parts, source);
+      return new InterpolationValue(parts, source, positions);
     }
   }
 }

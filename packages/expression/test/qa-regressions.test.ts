@@ -245,3 +245,51 @@ describe('7. only a real document type declaration is refused', () => {
     expect(e.message).toMatch(/document type declaration/);
   });
 });
+
+describe('8. string results are limited to 104,857,600 characters everywhere', () => {
+  const big = "join(range(0,100000), '')";
+
+  it('replace refuses a result over the limit before building it, naming function and position', () => {
+    const e = err(`@length(replace(${big}, '1', ${big}))`);
+    expect(e.code).toBe('EXPRESSION_LIMIT_EXCEEDED');
+    expect(e.details).toMatchObject({ function: 'replace', position: 8, limit: 104_857_600 });
+    expect(e.details['length']).toBeGreaterThan(104_857_600);
+  });
+
+  it('concat, join and interpolation use the same typed error', () => {
+    const x = 'a'.repeat(60_000_000);
+    const p = { parameters: { x } };
+    expect(err("@concat(parameters('x'), parameters('x'))", p).code).toBe('EXPRESSION_LIMIT_EXCEEDED');
+    expect(err("@join(createArray(parameters('x'), parameters('x')), '')", p).code).toBe('EXPRESSION_LIMIT_EXCEEDED');
+    const i = err("a@{parameters('x')}b@{parameters('x')}", p);
+    expect(i.code).toBe('EXPRESSION_LIMIT_EXCEEDED');
+    expect(i.details.position).toBe(20);
+  });
+
+  it('any function that builds a longer string (uriComponent) is held to the limit', () => {
+    const e = err("@uriComponent(parameters('x'))", { parameters: { x: 'é'.repeat(20_000_000) } });
+    expect(e.code).toBe('EXPRESSION_LIMIT_EXCEEDED');
+    expect(e.details).toMatchObject({ function: 'uriComponent', position: 1, length: 120_000_000 });
+  });
+
+  it('an unexpected exception inside a function names the function and position', () => {
+    const ctx = contextFromData({}, { assumeNow: NOW });
+    const broken: ExpressionContext = {
+      ...ctx,
+      variable: () => {
+        throw new TypeError('store unavailable');
+      },
+    };
+    try {
+      compileExpression("@concat('a', variables('v'))").evaluate(broken);
+      throw new Error('no error');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ExpressionError);
+      const x = e as ExpressionError;
+      expect(x.code).toBe('EXPRESSION_INTERNAL_ERROR');
+      expect(x.details).toMatchObject({ function: 'variables', position: 13 });
+      expect(x.message).toContain('store unavailable');
+      expect((x as Error & { cause?: unknown }).cause).toBeInstanceOf(TypeError);
+    }
+  });
+});

@@ -5,7 +5,7 @@
 import type { CallSite, FunctionDef } from './common.js';
 import { argArray, argBool, argInt, argString, fail, optString, typeError } from './common.js';
 import { compareNumeric, isNumeric, isObject, setKey, toText, valuesEqual, type JsonObject } from '../values.js';
-import { MAX_STRING_RESULT } from './string.js';
+import { checkLength } from './string.js';
 
 function indexOfValue(list: unknown[], v: unknown): number {
   for (let i = 0; i < list.length; i++) if (valuesEqual(list[i], v)) return i;
@@ -162,7 +162,7 @@ export const collectionFunctions: FunctionDef[] = [
         if (i) out += delim;
         const v = arr[i];
         out += typeof v === 'string' ? v : toText(v);
-        if (out.length > MAX_STRING_RESULT) fail(site, `the result exceeds ${MAX_STRING_RESULT} characters`);
+        checkLength(site, out.length);
       }
       return out;
     },

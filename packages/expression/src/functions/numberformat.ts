@@ -11,6 +11,7 @@ import { fail } from './common.js';
 import type { Culture } from './culture.js';
 import { WdlDecimal } from '../decimal.js';
 import { formatDouble } from '../values.js';
+import { ExpressionErrorCode } from '../errors.js';
 
 /** An exact non-negative decimal: `mant × 10^-scale`, plus the sign. */
 interface Exact {
@@ -423,7 +424,8 @@ export function formatNumberValue(
   c: Culture,
   isFloat: boolean,
 ): string {
-  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '∞' : '-∞';
+  if (typeof v === 'number' && !Number.isFinite(v))
+    fail(site, `the value ${String(v)} is not a finite number`, ExpressionErrorCode.Overflow);
   const m = /^([A-Za-z])(\d{0,2})$/.exec(format);
   if (m) return formatStandard(site, v, m[1] as string, m[2] as string, c, isFloat);
   if (format.length === 0) return formatStandard(site, v, 'G', '', c, isFloat);

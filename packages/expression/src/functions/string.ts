@@ -10,13 +10,14 @@ import { formatNumberValue } from './numberformat.js';
 import { resolveCulture } from './culture.js';
 import { parseDotNetNumber } from './numberparse.js';
 import { ExpressionErrorCode } from '../errors.js';
+import { MAX_STRING_RESULT, stringTooLong } from '../limits.js';
 
-/** Maximum length of a `concat`/`join` result (wdl-spec §1 limits). */
-export const MAX_STRING_RESULT = 104_857_600;
+export { MAX_STRING_RESULT };
 
-function checkLength(site: CallSite, s: string): string {
-  if (s.length > MAX_STRING_RESULT) fail(site, `the result exceeds ${MAX_STRING_RESULT} characters`);
-  return s;
+/** Raises EXPRESSION_LIMIT_EXCEEDED when a string result of `length` characters would be over the limit. */
+export function checkLength(site: CallSite, length: number): void {
+  if (length > MAX_STRING_RESULT)
+    throw stringTooLong({ fn: site.fn, position: site.position, expression: site.expression }, length);
 }
 
 /** Case-insensitive (ordinal ignore case) lower-casing used by indexOf/startsWith/…; keeps string length. */
@@ -84,8 +85,9 @@ export const stringFunctions: FunctionDef[] = [
       for (let i = 0; i < args.length; i++) {
         const v = args[i];
         s += typeof v === 'string' ? v : toText(v);
+        checkLength(site, s.length);
       }
-      return checkLength(site, s);
+      return s;
     },
   },
   {
@@ -165,7 +167,13 @@ export const stringFunctions: FunctionDef[] = [
       const old = argString(site, args, 1);
       const rep = args[2] === null ? '' : argString(site, args, 2);
       if (old.length === 0) fail(site, 'the string to replace must not be empty');
-      return checkLength(site, text.split(old).join(rep));
+      if (rep.length > old.length) {
+        // the length of the result is known before it is built: refuse it before building it
+        let count = 0;
+        for (let i = text.indexOf(old); i >= 0; i = text.indexOf(old, i + old.length)) count++;
+        checkLength(site, text.length + count * (rep.length - old.length));
+      }
+      return text.split(old).join(rep);
     },
   },
   {
