@@ -112,11 +112,15 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, { code: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: { method: req.method } }));
 
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    if (req.routeOptions.config.auth === false || !req.routeOptions.url) return;
+  // Callback style (no promise per request on the routes that need no token, e.g. callback URLs).
+  app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
+    if (req.routeOptions.config.auth === false || !req.routeOptions.url) return done();
     const h = req.headers.authorization;
     const token = h && /^bearer\s+/i.test(h) ? h.replace(/^bearer\s+/i, '').trim() : undefined;
-    req.principal = await platform.auth.authenticate(token);
+    platform.auth.authenticate(token).then((p) => {
+      req.principal = p;
+      done();
+    }, done);
   });
 
   app.get('/api/v1/health', { config: { auth: false }, schema: { tags: ['health'], summary: 'liveness and store kind (no token needed)', security: [], response: { 200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } } } } }, async () => ({
