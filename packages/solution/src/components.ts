@@ -298,6 +298,44 @@ export function unsafePathReason(path: string): string | undefined {
   return undefined;
 }
 
+/** Root-level files of the zip layout; any other root-level file is not part of a solution. */
+const ZIP_ROOT_FILES = new Set(['customizations.xml', 'solution.xml', '[content_types].xml']);
+/** Operating-system junk, matched case-insensitively on a file name. */
+const JUNK_FILES = new Set(['thumbs.db', 'ehthumbs.db', 'desktop.ini']);
+
+/**
+ * Why a path is not part of a solution package, or undefined when it may be. Such paths are
+ * skipped when reading (a zip's with a warning) and refused when writing:
+ * - a segment starting with `.` (`.git/`, `.svn/`, `.hg/`, `.DS_Store`, `._x` AppleDouble files,
+ *   `.gitignore`, `.vscode/`, Patchbay's own temporary files): Dataverse names none this way;
+ * - a `__MACOSX/` folder (macOS archive metadata), `Thumbs.db`, `desktop.ini`, names ending in `~`
+ *   (editor backups);
+ * - a file at the root other than `customizations.xml`, `solution.xml` and `[Content_Types].xml`
+ *   of a zip: a tree holds only folders at its root (pac's layout), a zip only those three.
+ */
+export function ignoredPathReason(path: string, layout: 'zip' | 'folder'): string | undefined {
+  const segments = path.split('/');
+  for (const [i, seg] of segments.entries()) {
+    if (seg.startsWith('.')) return i < segments.length - 1 ? 'hidden or version-control folder' : 'hidden file';
+    if (i < segments.length - 1 && seg.toLowerCase() === '__macosx') return 'macOS archive metadata';
+  }
+  const last = segments[segments.length - 1] ?? '';
+  if (JUNK_FILES.has(last.toLowerCase())) return 'operating-system file';
+  if (last.endsWith('~')) return 'editor backup file';
+  if (segments.length === 1 && !(layout === 'zip' && ZIP_ROOT_FILES.has(last.toLowerCase())))
+    return layout === 'zip' ? 'file at the root of the zip' : 'file at the root of the tree';
+  return undefined;
+}
+
+/** The part of an ignored path to report: the folder up to the ignored segment (`.git/`), else the path. */
+export function ignoredPathGroup(path: string): string {
+  const segments = path.split('/');
+  const i = segments.findIndex(
+    (seg, k) => k < segments.length - 1 && (seg.startsWith('.') || seg.toLowerCase() === '__macosx'),
+  );
+  return i < 0 ? path : segments.slice(0, i + 1).join('/') + '/';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Custom connectors
 
@@ -360,7 +398,10 @@ export function readConnectorElement(el: XmlElement, options: ReadConnectorOptio
     c.parts.push({ field: child.name, ref, data: found.data });
     const label = options.label(found.path);
     const jsonOf = (): unknown =>
-      parseJsonText(decodeText(found.data, { file: label, code: 'JSON_INVALID' }).text, { file: label, limits: options.limits });
+      parseJsonText(decodeText(found.data, { file: label, code: 'JSON_INVALID' }).text, {
+        file: label,
+        limits: options.limits,
+      });
     if (child.name === 'openapidefinition') c.openApiDefinition = jsonOf();
     else if (child.name === 'connectionparameters') c.connectionParameters = jsonOf();
     else if (child.name === 'policytemplateinstances') c.policyTemplateInstances = jsonOf();

@@ -4,74 +4,230 @@
  * (temp folder + rename), writing a zip file atomically, and reading a connector source folder.
  */
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { conflict, notFound } from '@patchbay/core';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { conflict, isPatchbayError, notFound, PatchbayError, type ErrorCategory } from '@patchbay/core';
 import type { SolutionPackage } from './model.js';
 import { resolveLimits, type SolutionLimits } from './limits.js';
 import { parseSolutionFiles, renderSolutionFiles, type SolutionFiles } from './package.js';
 import { readSolutionZip, writeSolutionZip } from './zip-package.js';
 import { decodeText, fileError } from './text.js';
+import { ignoredPathReason } from './components.js';
 import { parseCustomConnectorSource, type CustomConnectorDefinition } from './connector-source.js';
 
 /** Options of {@link readSolution}. */
 export interface ReadSolutionOptions {
   limits?: Partial<SolutionLimits>;
+  /**
+   * Files not to read from a folder (absolute or relative to the working directory), e.g. the zip
+   * `pack` is about to write inside the tree it packs.
+   */
+  exclude?: readonly string[];
 }
 
-async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
+const FS_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'name too long',
+  ENOSPC: 'no space left on the device',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  EBUSY: 'resource busy',
+  EIO: 'input/output error',
+};
+
+/**
+ * A file-system failure as a PatchbayError naming `path`: permission problems are `permission`
+ * (exit 4), a full disk or too many open files `not-ready` (exit 3), other causes `invalid` (exit 2).
+ * `details.errno` keeps Node's code (EACCES, ENOTDIR, …).
+ */
+function fsFailure(e: unknown, path: string, code: string, doing: string): PatchbayError {
+  if (isPatchbayError(e)) return e;
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code;
+  const category: ErrorCategory =
+    errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS'
+      ? 'permission'
+      : errno === 'ENOSPC' || errno === 'EMFILE' || errno === 'ENFILE' || errno === 'EBUSY'
+        ? 'not-ready'
+        : 'invalid';
+  const reason = (errno && FS_REASONS[errno]) ?? (e instanceof Error ? e.message : String(e));
+  return new PatchbayError({
+    code,
+    message: `${path}: cannot ${doing}: ${reason}`,
+    category,
+    details: { file: path, operation: doing, ...(errno ? { errno } : {}) },
+    cause: e,
+  });
+}
+
+function isMissing(e: unknown): boolean {
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code;
+  return errno === 'ENOENT' || errno === 'ENOTDIR';
+}
+
+/** `stat` (or `lstat`), undefined when the path does not exist; other failures are FILE_NOT_READABLE. */
+async function statOrUndefined(path: string, link = false): Promise<Stats | undefined> {
   try {
-    return await stat(path);
-  } catch {
-    return undefined;
+    return await (link ? lstat(path) : stat(path));
+  } catch (e) {
+    if (isMissing(e)) return undefined;
+    throw fsFailure(e, path, 'FILE_NOT_READABLE', 'read');
   }
+}
+
+async function listFolder(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (e) {
+    throw fsFailure(e, dir, 'FOLDER_NOT_READABLE', 'list the folder');
+  }
+}
+
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw fsFailure(e, path, 'FILE_NOT_READABLE', 'read');
+  }
+}
+
+function symlinkRefused(full: string, entry: string): PatchbayError {
+  return fileError('FOLDER_SYMLINK_REFUSED', full, 'symbolic links are not followed in a solution folder', { entry });
 }
 
 /**
- * The root of an unpacked tree: the folder itself when it holds `Other/Solution.xml`, else its
- * `src/` (pac `clone` projects), else the `SolutionRootPath` of a `.cdsproj` in it.
- * Throws SOLUTION_NOT_FOUND (exit 2) when none holds `Other/Solution.xml`.
+ * The entry of `dir` named `name`, matched case-insensitively (an exact match wins), as a real
+ * folder (`kind: 'dir'`) or file. Undefined when absent or of the other kind; a symbolic link is
+ * refused with FOLDER_SYMLINK_REFUSED.
  */
-export async function findSolutionRoot(folder: string): Promise<string> {
-  if (await statOrUndefined(join(folder, 'Other', 'Solution.xml'))) return folder;
-  const candidates = ['src'];
-  let entries: string[] = [];
-  try {
-    entries = await readdir(folder);
-  } catch {
-    entries = [];
+async function entryIn(dir: string, name: string, kind: 'dir' | 'file'): Promise<string | undefined> {
+  const names = await listFolder(dir);
+  const lower = name.toLowerCase();
+  const matches = names
+    .filter((n) => n.toLowerCase() === lower)
+    .sort((a, b) => Number(b === name) - Number(a === name));
+  for (const n of matches) {
+    const full = join(dir, n);
+    const st = await statOrUndefined(full, true);
+    if (!st) continue;
+    if (st.isSymbolicLink()) throw symlinkRefused(full, n);
+    if (kind === 'dir' ? st.isDirectory() : st.isFile()) return full;
   }
-  for (const e of entries.filter((x) => x.toLowerCase().endsWith('.cdsproj')).sort()) {
-    const text = decodeText(await readFile(join(folder, e)), { file: join(folder, e), code: 'XML_INVALID' }).text;
+  return undefined;
+}
+
+/** True when `dir` holds `Other/Solution.xml` (names matched case-insensitively, no symbolic links). */
+async function holdsSolutionXml(dir: string): Promise<boolean> {
+  const other = await entryIn(dir, 'Other', 'dir');
+  return other !== undefined && (await entryIn(other, 'Solution.xml', 'file')) !== undefined;
+}
+
+/** The `SolutionRootPath` values of the `.cdsproj` files of `folder`, with the file each comes from. */
+async function solutionRootPaths(
+  folder: string,
+  names: string[],
+  limits: SolutionLimits,
+): Promise<Array<{ value: string; file: string }>> {
+  const out: Array<{ value: string; file: string }> = [];
+  for (const e of names.filter((x) => x.toLowerCase().endsWith('.cdsproj'))) {
+    const file = join(folder, e);
+    const st = await statOrUndefined(file, true);
+    if (!st) continue;
+    if (st.isSymbolicLink()) throw symlinkRefused(file, e);
+    if (!st.isFile()) continue;
+    if (st.size > limits.maxXmlBytes)
+      throw fileError('XML_TOO_LARGE', file, `${st.size} bytes, more than the limit of ${limits.maxXmlBytes}`, {
+        limit: limits.maxXmlBytes,
+      });
+    const text = decodeText(await readBytes(file), { file, code: 'XML_INVALID' }).text;
     const m = /<SolutionRootPath>\s*([^<]+?)\s*<\/SolutionRootPath>/i.exec(text);
-    if (m?.[1]) candidates.unshift(m[1].replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/$/, ''));
+    if (m?.[1]) out.push({ value: m[1], file });
   }
+  return out;
+}
+
+/**
+ * The root of an unpacked tree: the folder itself when it holds `Other/Solution.xml`, else the
+ * `SolutionRootPath` of a `.cdsproj` in it, else its `src/` (pac `clone` projects). Names are
+ * matched case-insensitively (`other/solution.xml`, `SRC/`). The root must lie inside `folder`
+ * (compared by path segments) and be reached without symbolic links (`folder` itself may be one).
+ * Errors: SOLUTION_NOT_FOUND (exit 2) when none holds `Other/Solution.xml`; SOLUTION_PATH_INVALID
+ * (naming the .cdsproj) for a SolutionRootPath outside the folder; FOLDER_SYMLINK_REFUSED;
+ * FOLDER_NOT_READABLE / FILE_NOT_READABLE for file-system failures.
+ */
+export async function findSolutionRoot(folder: string, options: ReadSolutionOptions = {}): Promise<string> {
+  const limits = resolveLimits(options.limits);
+  const names = await listFolder(folder);
+  if (await holdsSolutionXml(folder)) return folder;
+  const base = resolve(folder);
+  const candidates: Array<{ value: string; file?: string }> = [
+    ...(await solutionRootPaths(folder, names, limits)),
+    { value: 'src' },
+  ];
   for (const c of candidates) {
-    const root = resolve(folder, c);
-    if (!root.startsWith(resolve(folder))) continue;
-    if (await statOrUndefined(join(root, 'Other', 'Solution.xml'))) return root;
+    const rel = relative(base, resolve(base, c.value.replace(/\\/g, '/')));
+    if (rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+      throw fileError(
+        'SOLUTION_PATH_INVALID',
+        c.file ?? folder,
+        `SolutionRootPath ${JSON.stringify(c.value)} leaves the project folder ${folder}`,
+        { field: 'SolutionRootPath', value: c.value },
+      );
+    }
+    let dir: string | undefined = folder;
+    for (const seg of rel.split(sep).filter((x) => x !== '')) {
+      dir = await entryIn(dir, seg, 'dir');
+      if (dir === undefined) break;
+    }
+    if (dir !== undefined && dir !== folder && (await holdsSolutionXml(dir))) return dir;
   }
   throw notFound(
     'SOLUTION_NOT_FOUND',
-    `${folder}: no Other/Solution.xml here, in src/, or at the SolutionRootPath of a .cdsproj`,
+    `${folder}: no Other/Solution.xml here, at the SolutionRootPath of a .cdsproj, or in src/`,
     { file: folder },
   );
 }
 
-/** Reads every file under `root` (sorted, `/` separators), refusing symlinks and applying the caps. */
-export async function readFolderFiles(root: string, limits: SolutionLimits): Promise<SolutionFiles> {
+/** What {@link readFolderFiles} read, and the files it skipped that are worth a warning. */
+export interface FolderFiles {
+  files: SolutionFiles;
+  /** Root-level files skipped because they are not part of a solution (hidden entries, VCS folders and OS junk are skipped silently). */
+  ignored: Array<{ path: string; reason: string }>;
+}
+
+/**
+ * Reads every file under `root` (sorted, `/` separators), refusing symlinks and applying the caps.
+ * Entries that are not part of a solution (see {@link ignoredPathReason}: `.git/`, `.DS_Store`,
+ * `*~`, root-level files, …) and the `exclude`d paths are not read at all.
+ */
+export async function readFolderFiles(
+  root: string,
+  limits: SolutionLimits,
+  exclude: readonly string[] = [],
+): Promise<FolderFiles> {
   const files: SolutionFiles = new Map();
+  const ignored: FolderFiles['ignored'] = [];
+  const skip = new Set(exclude.map((p) => resolve(p)));
   let total = 0;
   const walk = async (dir: string): Promise<void> => {
-    const names = (await readdir(dir)).sort();
-    for (const n of names) {
+    for (const n of await listFolder(dir)) {
       const full = join(dir, n);
       const rel = relative(root, full).split(sep).join('/');
-      const st = await lstat(full);
-      if (st.isSymbolicLink())
-        throw fileError('FOLDER_SYMLINK_REFUSED', full, 'symbolic links are not followed in a solution folder', {
-          entry: rel,
-        });
+      if (skip.has(resolve(full))) continue;
+      const st = await statOrUndefined(full, true);
+      if (!st) continue;
+      const reason = ignoredPathReason(st.isDirectory() ? `${rel}/x` : rel, 'folder');
+      if (reason) {
+        if (reason.includes('root')) ignored.push({ path: rel, reason });
+        continue;
+      }
+      if (st.isSymbolicLink()) throw symlinkRefused(full, rel);
       if (st.isDirectory()) {
         await walk(full);
         continue;
@@ -93,17 +249,19 @@ export async function readFolderFiles(root: string, limits: SolutionLimits): Pro
         throw fileError('FOLDER_TOO_LARGE', root, `files hold more than ${limits.maxTotalBytes} bytes`, {
           limit: limits.maxTotalBytes,
         });
-      files.set(rel, await readFile(full));
+      files.set(rel, await readBytes(full));
     }
   };
   await walk(root);
-  return files;
+  return { files, ignored };
 }
 
 /**
  * Reads a solution package from a `.zip` file or an unpacked folder (layout detected, `src/`
- * wrapper and `.cdsproj` handled). Errors: SOLUTION_NOT_FOUND, and the read errors of
- * readSolutionZip / parseSolutionFiles, each naming the file.
+ * wrapper and `.cdsproj` handled). Errors: SOLUTION_NOT_FOUND, FILE_NOT_READABLE /
+ * FOLDER_NOT_READABLE (file-system failures, naming the path), and the read errors of
+ * readSolutionZip / parseSolutionFiles, each naming the file. Root-level files of a folder
+ * (not part of pac's layout) are skipped with the warning FOLDER_FILE_IGNORED.
  */
 export async function readSolution(path: string, options: ReadSolutionOptions = {}): Promise<SolutionPackage> {
   const limits = resolveLimits(options.limits);
@@ -117,16 +275,19 @@ export async function readSolution(path: string, options: ReadSolutionOptions = 
         `the file is ${st.size} bytes, more than the limit of ${limits.maxTotalBytes}`,
         { limit: limits.maxTotalBytes },
       );
-    return readSolutionZip(await readFile(path), { name: path, limits });
+    return readSolutionZip(await readBytes(path), { name: path, limits });
   }
-  const root = await findSolutionRoot(path);
-  const files = await readFolderFiles(root, limits);
-  const name = root;
-  return parseSolutionFiles(files, { layout: 'folder', name, limits, label: (p) => join(root, p) });
-}
-
-async function isEmptyDir(path: string): Promise<boolean> {
-  return (await readdir(path)).length === 0;
+  if (!st.isDirectory()) throw fileError('SOLUTION_NOT_FOUND', path, 'neither a file nor a folder', { file: path });
+  const root = await findSolutionRoot(path, { limits });
+  const { files, ignored } = await readFolderFiles(root, limits, options.exclude);
+  const pkg = parseSolutionFiles(files, { layout: 'folder', name: root, limits, label: (p) => join(root, p) });
+  for (const i of ignored)
+    pkg.warnings.push({
+      code: 'FOLDER_FILE_IGNORED',
+      message: `${i.path} is not part of the solution (${i.reason}); not read`,
+      file: join(root, i.path),
+    });
+  return pkg;
 }
 
 function tempName(target: string, tag: string): string {
@@ -135,14 +296,24 @@ function tempName(target: string, tag: string): string {
 
 /** Options of {@link writeSolutionFolder}. */
 export interface WriteFolderOptions {
-  /** Replace a non-empty folder (its current content is deleted). Default false: refuse. */
+  /**
+   * Replace the content of a non-empty folder. Default false: refuse. Entries at the top of the
+   * folder whose name starts with `.` (`.git`, `.gitignore`, …) are not part of a solution: they
+   * are kept, and a folder holding only such entries counts as empty.
+   */
   allowDelete?: boolean;
+}
+
+async function moveAll(names: string[], from: string, to: string): Promise<void> {
+  for (const n of names) await rename(join(from, n), join(to, n));
 }
 
 /**
  * Writes `pkg` as an unpacked tree at `dir`, atomically: the tree is written to a temporary
- * sibling folder and renamed into place, so a failure leaves `dir` as it was. A non-empty `dir`
- * is refused with FOLDER_NOT_EMPTY (exit 3) unless `allowDelete`. Returns the written paths.
+ * sibling folder and renamed into place, so a failure leaves `dir` as it was. A `dir` holding
+ * anything but hidden entries is refused with FOLDER_NOT_EMPTY (exit 3) unless `allowDelete`;
+ * hidden top-level entries (`.git`, …) are moved into the new tree, never deleted.
+ * File-system failures are FOLDER_NOT_WRITABLE naming `dir`. Returns the written paths.
  */
 export async function writeSolutionFolder(
   pkg: SolutionPackage,
@@ -154,12 +325,14 @@ export async function writeSolutionFolder(
   const existing = await statOrUndefined(target);
   if (existing && !existing.isDirectory())
     throw conflict('FOLDER_NOT_A_DIRECTORY', `${dir} exists and is not a folder`, { file: dir });
-  if (existing && !(await isEmptyDir(target)) && !options.allowDelete) {
+  const present = existing ? await listFolder(target) : [];
+  const kept = present.filter((n) => n.startsWith('.'));
+  if (present.length > kept.length && !options.allowDelete) {
     throw conflict('FOLDER_NOT_EMPTY', `${dir} is not empty; use --allow-delete to replace its content`, { file: dir });
   }
-  await mkdir(dirname(target), { recursive: true });
   const tmp = tempName(target, 'patchbay-new');
   try {
+    await mkdir(dirname(target), { recursive: true });
     await mkdir(tmp);
     for (const [p, data] of files) {
       const full = resolve(tmp, p);
@@ -169,35 +342,44 @@ export async function writeSolutionFolder(
       await writeFile(full, data);
     }
     if (existing) {
+      await moveAll(kept, target, tmp);
       const old = tempName(target, 'patchbay-old');
-      await rename(target, old);
       try {
-        await rename(tmp, target);
+        await rename(target, old);
+        try {
+          await rename(tmp, target);
+        } catch (e) {
+          await rename(old, target);
+          throw e;
+        }
       } catch (e) {
-        await rename(old, target);
+        await moveAll(kept, tmp, target);
         throw e;
       }
       await rm(old, { recursive: true, force: true });
     } else await rename(tmp, target);
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw fsFailure(e, dir, 'FOLDER_NOT_WRITABLE', 'write the folder');
   }
   return [...files.keys()];
 }
 
-/** Writes `pkg` as a solution zip file, atomically (temporary file + rename); an existing file is replaced. */
+/**
+ * Writes `pkg` as a solution zip file, atomically (temporary file + rename); an existing file is
+ * replaced. File-system failures are FILE_NOT_WRITABLE naming `file`. Returns the byte count.
+ */
 export async function writeSolutionZipFile(pkg: SolutionPackage, file: string): Promise<number> {
   const data = await writeSolutionZip(pkg);
   const target = resolve(file);
-  await mkdir(dirname(target), { recursive: true });
   const tmp = tempName(target, 'patchbay-new');
   try {
+    await mkdir(dirname(target), { recursive: true });
     await writeFile(tmp, data);
     await rename(tmp, target);
   } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw fsFailure(e, file, 'FILE_NOT_WRITABLE', 'write the file');
   }
   return data.length;
 }
@@ -227,7 +409,7 @@ export async function readCustomConnectorFolder(
         { limit: limits.maxJsonBytes },
       );
     const code = name.endsWith('.json') ? 'CONNECTOR_JSON_INVALID' : 'CONNECTOR_SCRIPT_INVALID';
-    return decodeText(await readFile(full), { file: full, code }).text;
+    return decodeText(await readBytes(full), { file: full, code }).text;
   };
   const apiDefinition = (await read('apiDefinition.swagger.json', true)) as string;
   const apiProperties = (await read('apiProperties.json', true)) as string;

@@ -55,6 +55,8 @@ import {
   readEnvironmentVariable,
   readWorkflowMetadata,
   unsafePathReason,
+  ignoredPathReason,
+  ignoredPathGroup,
   workflowElement,
   XML_FILE_ENCODING,
   normalizeGuid,
@@ -80,6 +82,28 @@ function makeLookup(files: SolutionFiles): (path: string) => string | undefined 
   const lower = new Map<string, string>();
   for (const p of files.keys()) if (!lower.has(p.toLowerCase())) lower.set(p.toLowerCase(), p);
   return (path) => (files.has(path) ? path : lower.get(path.toLowerCase()));
+}
+
+/** `files` without the paths that are not part of a solution; `report` is called once per ignored group (`.git/`, a file). */
+function withoutIgnoredPaths(
+  files: SolutionFiles,
+  layout: SolutionLayout,
+  report: (group: string, reason: string, count: number) => void,
+): SolutionFiles {
+  let out: SolutionFiles | undefined;
+  const groups = new Map<string, { reason: string; count: number }>();
+  for (const path of files.keys()) {
+    const reason = ignoredPathReason(path, layout);
+    if (!reason) continue;
+    out ??= new Map(files);
+    out.delete(path);
+    const group = ignoredPathGroup(path);
+    const g = groups.get(group);
+    if (g) g.count++;
+    else groups.set(group, { reason, count: 1 });
+  }
+  for (const [group, g] of groups) report(group, g.reason, g.count);
+  return out ?? files;
 }
 
 /** Reads Solution.xml into the manifest. */
@@ -144,16 +168,23 @@ export function parseManifest(text: string, file: string, limits: SolutionLimits
  * Reads a package from its files. Everything present counts, whatever RootComponents lists.
  * Errors (PatchbayError, category `invalid`) name the file and the line, field or JSON path.
  */
-export function parseSolutionFiles(files: SolutionFiles, options: ParseSolutionOptions): SolutionPackage {
+export function parseSolutionFiles(allFiles: SolutionFiles, options: ParseSolutionOptions): SolutionPackage {
   const limits = resolveLimits(options.limits);
   const { layout, name } = options;
   const label = options.label ?? ((p: string) => (layout === 'zip' ? `${name}:${p}` : `${name}/${p}`));
-  const find = makeLookup(files);
-  const claimed = new Set<string>();
   const warnings: SolutionWarning[] = [];
   const warn = (code: string, message: string, file?: string): void => {
     warnings.push(file === undefined ? { code, message } : { code, message, file });
   };
+  const files = withoutIgnoredPaths(allFiles, layout, (group, reason, count) => {
+    const what = count === 1 ? 'entry' : `${count} entries`;
+    if (layout === 'zip')
+      warn('ZIP_ENTRY_IGNORED', `${group} is not part of a solution (${reason}): ${what} skipped`, label(group));
+    else if (reason.includes('root'))
+      warn('FOLDER_FILE_IGNORED', `${group} is not part of the solution (${reason}); not read`, label(group));
+  });
+  const find = makeLookup(files);
+  const claimed = new Set<string>();
   const need = (path: string): { path: string; data: Buffer } => {
     const actual = find(path);
     const data = actual === undefined ? undefined : files.get(actual);
@@ -176,7 +207,10 @@ export function parseSolutionFiles(files: SolutionFiles, options: ParseSolutionO
   const manifest = parseManifest(solutionDecoded.text, label(solutionFile.path), limits);
 
   const customizationsFile = need(customizationsPath);
-  const custDecoded = decodeText(customizationsFile.data, { file: label(customizationsFile.path), code: 'XML_INVALID' });
+  const custDecoded = decodeText(customizationsFile.data, {
+    file: label(customizationsFile.path),
+    code: 'XML_INVALID',
+  });
   const custLabel = label(customizationsFile.path);
   const custDoc = parseXmlDocument(custDecoded.text, custLabel, limits);
   const custRoot = custDoc.root;
@@ -568,7 +602,7 @@ export function renderSolutionFiles(pkg: SolutionPackage, layout: SolutionLayout
   const out: SolutionFiles = new Map();
   const lower = new Map<string, string>();
   const put = (path: string, data: Buffer): void => {
-    const problem = unsafePathReason(path);
+    const problem = unsafePathReason(path) ?? ignoredPathReason(path, layout);
     if (problem) throw fileError('SOLUTION_PATH_INVALID', path, `cannot write this path: ${problem}`, { entry: path });
     const key = path.toLowerCase();
     const previous = lower.get(key);

@@ -5,14 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { CliContext, main, memoryIO } from '@patchbay/cli';
 import { solutionCommand } from '../../../apps/cli/src/commands/solution.js';
-import { describeSolution, readSolution } from '@patchbay/solution';
+import { describeSolution, readSolution, readZipEntries } from '@patchbay/solution';
 import { corpusPath, tempDir } from './helpers.js';
 
 async function run(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -101,6 +101,24 @@ describe('patchbay solution analyze', () => {
       error: { code: 'ZIP_INVALID', details: { file: join(dir, 'bad.zip') } },
     });
     expect((await run(['solution', 'analyze', join(dir, 'missing')])).code).toBe(2);
+    // A file-system failure is reported as such, naming the path (not as "not found").
+    await symlink(join(dir, 'loop'), join(dir, 'loop'));
+    const loop = await run(['solution', 'analyze', join(dir, 'loop')]);
+    expect(loop.code).toBe(2);
+    expect(loop.stderr).toContain(
+      `error FILE_NOT_READABLE: ${join(dir, 'loop')}: cannot read: too many levels of symbolic links`,
+    );
+    await mkdir(join(dir, 'adir', 'x'), { recursive: true });
+    const packed = await run([
+      'solution',
+      'pack',
+      '-f',
+      corpusPath('solutions/unpacked/patch-tuesday'),
+      '-z',
+      join(dir, 'adir'),
+    ]);
+    expect(packed.code).toBe(2);
+    expect(packed.stderr).toContain(`error FILE_NOT_WRITABLE: ${join(dir, 'adir')}: cannot write the file`);
   });
 });
 
@@ -191,7 +209,11 @@ describe('patchbay solution create-settings and check-settings', () => {
     expect(ok.stdout).toContain('ready to deploy');
     expect(ok.code).toBe(0);
     const at = Buffer.from(fixed.slice(0, fixed.indexOf('ZZ')), 'utf8');
-    const bad = Buffer.concat([at, Buffer.from([0xff, 0xfe]), Buffer.from(fixed.slice(fixed.indexOf('ZZ') + 2), 'utf8')]);
+    const bad = Buffer.concat([
+      at,
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(fixed.slice(fixed.indexOf('ZZ') + 2), 'utf8'),
+    ]);
     await writeFile(join(dir, 'bad.json'), bad);
     const r = await run(['solution', 'check-settings', zip, '--settings-file', join(dir, 'bad.json'), '--json']);
     expect(r.code).toBe(2);
@@ -257,6 +279,42 @@ describe('patchbay solution unpack and pack', () => {
     });
     expect(b).toEqual(a);
     expect((await run(['solution', 'pack', '--zipfile', 'x.zip', '--folder', zip], dir)).code).toBe(1);
+  });
+
+  it('packs only what a solution tree holds: no VCS folders, OS junk, root files or the output zip itself', async () => {
+    const dir = await tempDir();
+    const zip = corpusPath('solutions/zip/varify-bot.zip');
+    expect((await run(['solution', 'unpack', '-z', zip, '-f', 'T'], dir)).code).toBe(0);
+    await mkdir(join(dir, 'T', '.git', 'hooks'), { recursive: true });
+    await writeFile(join(dir, 'T', '.git', 'config'), '[core]\n');
+    await writeFile(join(dir, 'T', '.git', 'hooks', 'pre-commit'), '#!/bin/sh\n');
+    await writeFile(join(dir, 'T', '.DS_Store'), 'x');
+    await writeFile(join(dir, 'T', 'Other', '.DS_Store'), 'x');
+    await writeFile(join(dir, 'T', 'Other', 'Customizations.xml~'), 'x');
+    await writeFile(join(dir, 'T', 'Workflows', 'Thumbs.db'), 'x');
+    await writeFile(join(dir, 'T', 'README.md'), 'notes');
+    for (let i = 0; i < 2; i++) {
+      const r = await run(['solution', 'pack', '-f', 'T', '-z', 'T/out.zip'], dir);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('warning FOLDER_FILE_IGNORED');
+      expect(r.stderr).toContain('README.md');
+      expect(r.stderr).not.toContain('out.zip');
+    }
+    const names = [...(await readZipEntries(await readFile(join(dir, 'T', 'out.zip')), { file: 'out.zip' })).keys()];
+    expect(names.filter((n) => /(^|\/)\.|~$|Thumbs\.db|README|out\.zip/.test(n))).toEqual([]);
+    expect(names).toContain('Workflows/' + names.find((n) => n.startsWith('Workflows/'))?.slice(10));
+
+    // --allow-delete replaces the solution content but keeps hidden entries such as .git.
+    await writeFile(join(dir, 'T', 'Workflows', 'stale.json'), '{}');
+    const again = await run(['solution', 'unpack', '-z', zip, '-f', 'T', '--allow-delete'], dir);
+    expect(again.code).toBe(0);
+    expect(await readFile(join(dir, 'T', '.git', 'config'), 'utf8')).toBe('[core]\n');
+    expect(existsSync(join(dir, 'T', '.git', 'hooks', 'pre-commit'))).toBe(true);
+    expect(existsSync(join(dir, 'T', '.DS_Store'))).toBe(true);
+    expect(existsSync(join(dir, 'T', 'README.md'))).toBe(false);
+    expect(existsSync(join(dir, 'T', 'out.zip'))).toBe(false);
+    expect(existsSync(join(dir, 'T', 'Workflows', 'stale.json'))).toBe(false);
+    expect(existsSync(join(dir, 'T', 'Other', '.DS_Store'))).toBe(false);
   });
 
   it('writes nothing when the zip is hostile', async () => {

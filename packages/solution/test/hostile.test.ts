@@ -15,6 +15,7 @@ import {
   readSolutionZip,
   writeZipEntries,
   renderSolutionFiles,
+  writeSolutionFolder,
 } from '@patchbay/solution';
 import { corpusPath, corpusZipEntries, patchCentralDirectorySize, tempDir, zipWithRenamedEntry } from './helpers.js';
 
@@ -189,7 +190,12 @@ describe('XML', () => {
     const files = new Map(entries);
     files.set(
       'customizations.xml',
-      Buffer.from(cust.slice(0, at) + 'API &amp; &#x41;&#66; &lt;&gt;&quot;&apos;' + cust.slice(cust.indexOf('</connectionreferencedisplayname>', at)), 'utf8'),
+      Buffer.from(
+        cust.slice(0, at) +
+          'API &amp; &#x41;&#66; &lt;&gt;&quot;&apos;' +
+          cust.slice(cust.indexOf('</connectionreferencedisplayname>', at)),
+        'utf8',
+      ),
     );
     const pkg = await readSolutionZip(await writeZipEntries(files), { name: 'ok.zip' });
     expect(pkg.connectionReferences.map((r) => r.displayName)).toContain('API & AB <>"\'');
@@ -333,7 +339,8 @@ describe('text encoding', () => {
   });
 
   it('refuses a settings file given as bytes that are not valid UTF-8, and decodes UTF-16', () => {
-    const json = '{"EnvironmentVariables": [], "ConnectionReferences": [{"LogicalName": "a_b", "ConnectionId": "XX1", "ConnectorId": "/providers/Microsoft.PowerApps/apis/shared_rss"}]}';
+    const json =
+      '{"EnvironmentVariables": [], "ConnectionReferences": [{"LogicalName": "a_b", "ConnectionId": "XX1", "ConnectorId": "/providers/Microsoft.PowerApps/apis/shared_rss"}]}';
     const e = (() => {
       try {
         parseDeploymentSettings(withInvalidBytes(json, '"ConnectionId": "'), { file: 's.json' });
@@ -359,6 +366,46 @@ describe('folders', () => {
     await symlink('/etc/passwd', join(dir, 'tree', 'Other', 'link.xml'));
     const e = await caught(readSolution(join(dir, 'tree')));
     expect(e.code).toBe('FOLDER_SYMLINK_REFUSED');
+  });
+
+  it('skips VCS folders, OS junk and stray root files of a zip with a warning, and never writes them', async () => {
+    const entries = await corpusZipEntries(BLOG_ZIP);
+    const junk = [
+      '.git/hooks/pre-commit',
+      '.git/config',
+      '__MACOSX/._customizations.xml',
+      'Workflows/.DS_Store',
+      'Workflows/notes.json~',
+      'Thumbs.db',
+      'README.md',
+    ];
+    for (const j of junk) entries.set(j, Buffer.from('#!/bin/sh\necho owned\n'));
+    const pkg = await readSolutionZip(await writeZipEntries(entries), { name: 'junk.zip' });
+    expect(pkg.files.map((f) => f.path).filter((p) => junk.includes(p))).toEqual([]);
+    const ignored = pkg.warnings.filter((w) => w.code === 'ZIP_ENTRY_IGNORED');
+    expect(ignored.map((w) => w.file)).toEqual([
+      'junk.zip:.git/',
+      'junk.zip:__MACOSX/',
+      'junk.zip:Workflows/.DS_Store',
+      'junk.zip:Workflows/notes.json~',
+      'junk.zip:Thumbs.db',
+      'junk.zip:README.md',
+    ]);
+    expect(ignored[0]?.message).toContain('2 entries');
+    const dir = await tempDir();
+    const written = await writeSolutionFolder(pkg, join(dir, 'out'));
+    expect(written.filter((p) => p.startsWith('.') || p.includes('/.'))).toEqual([]);
+    await expect(stat(join(dir, 'out', '.git'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses to write a path that is not part of a solution (hidden, VCS, root-level file)', async () => {
+    for (const path of ['.git/hooks/pre-commit', 'CanvasApps/.DS_Store', 'x~', 'README.md']) {
+      const pkg = await readSolution(corpusPath('solutions/zip/patch-tuesday.zip'));
+      pkg.files.push({ path, data: Buffer.from('x') });
+      const e = await caught(() => renderSolutionFiles(pkg, 'folder'));
+      expect(e.code, path).toBe('SOLUTION_PATH_INVALID');
+      expect(e.details['entry']).toBe(path);
+    }
   });
 
   it('refuses to write a package whose preserved paths would escape the folder', async () => {

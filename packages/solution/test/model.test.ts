@@ -3,7 +3,7 @@
  * variables, layout detection, edits written back, atomic folder writes, analysis findings.
  */
 import { describe, expect, it } from 'vitest';
-import { cp, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   analyzeSolution,
@@ -15,6 +15,7 @@ import {
   renderSolutionFiles,
   writeSolutionFolder,
   writeSolutionZip,
+  writeSolutionZipFile,
   withFlowClientData,
   type FlowComponent,
   type SolutionPackage,
@@ -298,6 +299,66 @@ describe('layouts', () => {
       category: 'not-found',
     });
     await expect(readSolution(join(dir, 'nope.zip'))).rejects.toMatchObject({ code: 'SOLUTION_NOT_FOUND' });
+  });
+
+  it('matches the fixed names of the tree case-insensitively (Other/solution.xml, SRC/)', async () => {
+    const dir = await tempDir();
+    const tree = join(dir, 'tree');
+    await cp(corpusPath('solutions/unpacked/patch-tuesday'), tree, { recursive: true });
+    await rename(join(tree, 'Other', 'Solution.xml'), join(tree, 'Other', 'solution.xml'));
+    await rename(join(tree, 'Other'), join(tree, 'other'));
+    expect((await readSolution(tree)).manifest.uniqueName).toBe('PatchTuesday');
+    const proj = join(dir, 'proj');
+    await mkdir(proj);
+    await rename(tree, join(proj, 'SRC'));
+    expect((await readSolution(proj)).flows).toHaveLength(3);
+    await writeFile(
+      join(proj, 'p.cdsproj'),
+      '<Project><PropertyGroup><SolutionRootPath>src</SolutionRootPath></PropertyGroup></Project>',
+    );
+    expect((await readSolution(proj)).flows).toHaveLength(3);
+  });
+
+  it('keeps the SolutionRootPath of a .cdsproj inside the project folder (path segments) and refuses a symlinked root', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'h', 'p'), { recursive: true });
+    await cp(corpusPath('solutions/unpacked/patch-tuesday'), join(dir, 'h', 'p-evil'), { recursive: true });
+    await writeFile(
+      join(dir, 'h', 'p', 'x.cdsproj'),
+      '<Project><PropertyGroup><SolutionRootPath>../p-evil</SolutionRootPath></PropertyGroup></Project>',
+    );
+    await expect(readSolution(join(dir, 'h', 'p'))).rejects.toMatchObject({
+      code: 'SOLUTION_PATH_INVALID',
+      details: { file: join(dir, 'h', 'p', 'x.cdsproj'), field: 'SolutionRootPath' },
+    });
+    await writeFile(join(dir, 'h', 'p', 'x.cdsproj'), '<Project />');
+    await symlink(join(dir, 'h', 'p-evil'), join(dir, 'h', 'p', 'src'));
+    await expect(readSolution(join(dir, 'h', 'p'))).rejects.toMatchObject({
+      code: 'FOLDER_SYMLINK_REFUSED',
+      details: { file: join(dir, 'h', 'p', 'src') },
+    });
+  });
+
+  it('turns file-system failures into errors naming the path, not SOLUTION_NOT_FOUND', async () => {
+    const dir = await tempDir();
+    await symlink(join(dir, 'loop'), join(dir, 'loop'));
+    await expect(readSolution(join(dir, 'loop'))).rejects.toMatchObject({
+      code: 'FILE_NOT_READABLE',
+      details: { file: join(dir, 'loop'), errno: 'ELOOP' },
+    });
+    const pkg = await readSolution(corpusPath('solutions/zip/patch-tuesday.zip'));
+    await writeFile(join(dir, 'afile'), 'x');
+    await expect(writeSolutionFolder(pkg, join(dir, 'afile', 'tree'))).rejects.toMatchObject({
+      code: 'FOLDER_NOT_WRITABLE',
+      category: 'invalid',
+      details: { file: join(dir, 'afile', 'tree'), operation: 'write the folder' },
+    });
+    await mkdir(join(dir, 'adir'));
+    await writeFile(join(dir, 'adir', 'x'), 'x');
+    await expect(writeSolutionZipFile(pkg, join(dir, 'adir'))).rejects.toMatchObject({
+      code: 'FILE_NOT_WRITABLE',
+      details: { file: join(dir, 'adir') },
+    });
   });
 
   it('writes a folder atomically, refusing a non-empty folder unless allowDelete', async () => {

@@ -27,12 +27,14 @@ import {
 import { PatchbayError } from '@patchbay/core';
 import { usageError, type CliContext } from '../context.js';
 
-async function kindOf(path: string): Promise<'file' | 'folder' | undefined> {
+async function kindOf(path: string): Promise<'file' | 'folder' | 'other' | undefined> {
   try {
     const st = await stat(path);
-    return st.isDirectory() ? 'folder' : st.isFile() ? 'file' : undefined;
-  } catch {
-    return undefined;
+    return st.isDirectory() ? 'folder' : st.isFile() ? 'file' : 'other';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    return 'other'; // readSolution reports the file-system failure with the path
   }
 }
 
@@ -41,6 +43,7 @@ async function readAs(
   raw: string,
   expect: 'file' | 'folder' | 'any',
   flag: string,
+  exclude: string[] = [],
 ): Promise<SolutionPackage> {
   const path = ctx.path(raw);
   const kind = await kindOf(path);
@@ -52,13 +55,13 @@ async function readAs(
       details: { file: raw },
     });
   }
-  if (expect !== 'any' && kind !== expect) {
+  if (expect !== 'any' && kind !== expect && kind !== 'other') {
     throw usageError(
       `${flag} expects a ${expect === 'file' ? 'solution .zip file' : 'folder'}, but ${raw} is a ${kind}`,
       { file: raw },
     );
   }
-  return readSolution(path);
+  return readSolution(path, { exclude });
 }
 
 /** The bytes of a settings file (decoded by parseDeploymentSettings: UTF-8, or UTF-16 with a byte-order mark). */
@@ -144,7 +147,8 @@ export function solutionCommand(program: Command, ctx: CliContext): Command {
     .requiredOption('-f, --folder <folder>', 'unpacked solution folder to read')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { zipfile: string; folder: string; json?: boolean }) => {
-      const pkg = await readAs(ctx, opts.folder, 'folder', '--folder');
+      // The zip may be written inside the tree it packs (`-f T -z T/out.zip`): never pack it into itself.
+      const pkg = await readAs(ctx, opts.folder, 'folder', '--folder', [ctx.path(opts.zipfile)]);
       const bytes = await writeSolutionZipFile(pkg, ctx.path(opts.zipfile));
       if (opts.json)
         ctx.printJson({
