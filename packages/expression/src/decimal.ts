@@ -7,6 +7,20 @@
 
 const MAX_SCALE = 28;
 const TEN = 10n;
+/** Largest .NET decimal mantissa (96 bits): ±79,228,162,514,264,337,593,543,950,335. */
+export const DECIMAL_MAX_MANTISSA = 2n ** 96n - 1n;
+
+/** A decimal value outside the .NET `decimal` range (±79228162514264337593543950335). */
+export class DecimalOverflowError extends RangeError {
+  constructor() {
+    super('the value is outside the decimal range ±79228162514264337593543950335');
+    this.name = 'DecimalOverflowError';
+  }
+}
+
+function abs(m: bigint): bigint {
+  return m < 0n ? -m : m;
+}
 
 function pow10(n: number): bigint {
   return TEN ** BigInt(n);
@@ -34,6 +48,7 @@ export class WdlDecimal {
    * Parses decimal text: optional sign, digits with an optional `.` fraction, optional
    * exponent (used when converting JS numbers such as `1e-7`), surrounding white space and
    * `,` group separators in the integer part. Returns undefined when the text is not a number.
+   * Exact (no range check, for comparisons): call {@link WdlDecimal.fitted} for a .NET decimal.
    */
   static parse(text: string): WdlDecimal | undefined {
     const m = /^\s*([+-]?)((?:\d[\d,]*)?)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
@@ -46,10 +61,6 @@ export class WdlDecimal {
     if (scale < 0) {
       mant *= pow10(-scale);
       scale = 0;
-    }
-    if (scale > MAX_SCALE) {
-      mant = roundDrop(mant, scale - MAX_SCALE);
-      scale = MAX_SCALE;
     }
     return new WdlDecimal(m[1] === '-' ? -mant : mant, scale);
   }
@@ -72,24 +83,36 @@ export class WdlDecimal {
     return [this.mantissa * pow10(s - this.scale), other.mantissa * pow10(s - other.scale), s];
   }
 
+  /**
+   * This value as a .NET `decimal`: at most 28 fractional digits and a 96-bit mantissa, rounding
+   * fractional digits (half to even, once) as .NET does when a value has more digits than fit
+   * (`decimal.Parse`, arithmetic results). Throws {@link DecimalOverflowError} when the integer
+   * part alone does not fit (.NET `OverflowException`).
+   */
+  fitted(): WdlDecimal {
+    const m = this.mantissa;
+    const s = this.scale;
+    if (s <= MAX_SCALE && abs(m) <= DECIMAL_MAX_MANTISSA) return this;
+    const digits = abs(m).toString().length;
+    let drop = Math.min(s, Math.max(s - MAX_SCALE, digits - 29, 0));
+    let r = roundDrop(m, drop);
+    if (abs(r) > DECIMAL_MAX_MANTISSA && drop < s) r = roundDrop(m, ++drop);
+    if (abs(r) > DECIMAL_MAX_MANTISSA) throw new DecimalOverflowError();
+    return new WdlDecimal(r, s - drop);
+  }
+
   add(o: WdlDecimal): WdlDecimal {
     const [a, b, s] = this.align(o);
-    return new WdlDecimal(a + b, s);
+    return new WdlDecimal(a + b, s).fitted();
   }
 
   sub(o: WdlDecimal): WdlDecimal {
     const [a, b, s] = this.align(o);
-    return new WdlDecimal(a - b, s);
+    return new WdlDecimal(a - b, s).fitted();
   }
 
   mul(o: WdlDecimal): WdlDecimal {
-    let m = this.mantissa * o.mantissa;
-    let s = this.scale + o.scale;
-    if (s > MAX_SCALE) {
-      m = roundDrop(m, s - MAX_SCALE);
-      s = MAX_SCALE;
-    }
-    return new WdlDecimal(m, s);
+    return new WdlDecimal(this.mantissa * o.mantissa, this.scale + o.scale).fitted();
   }
 
   /** Division rounded to 28 fractional digits, trailing zeros removed down to the dividend's scale. Throws RangeError on division by zero. */
@@ -108,14 +131,14 @@ export class WdlDecimal {
       q /= TEN;
       s--;
     }
-    return new WdlDecimal(q, s);
+    return new WdlDecimal(q, s).fitted();
   }
 
   /** Remainder with the sign of the dividend (.NET `%`). Throws RangeError on division by zero. */
   mod(o: WdlDecimal): WdlDecimal {
     if (o.mantissa === 0n) throw new RangeError('division by zero');
     const [a, b, s] = this.align(o);
-    return new WdlDecimal(a % b, s);
+    return new WdlDecimal(a % b, s).fitted();
   }
 
   /** -1, 0 or 1. */

@@ -293,3 +293,32 @@ describe('8. string results are limited to 104,857,600 characters everywhere', (
     }
   });
 });
+
+describe('9. the decimal range is enforced (.NET OverflowException)', () => {
+  const MAX = '79228162514264337593543950335';
+
+  it.each([
+    ["@decimal('79228162514264337593543950336')"],
+    ["@decimal('-79228162514264337593543950336')"],
+    [`@decimal('${MAX}.5')`],
+    [`@mul(decimal('${MAX}'), 2)`],
+    [`@add(decimal('${MAX}'), decimal('1'))`],
+    [`@sub(decimal('-${MAX}'), 1)`],
+    [`@div(decimal('${MAX}'), decimal('0.5'))`],
+    ['@decimal(1e30)'],
+    [`@add(decimal('1'), 1e30)`],
+  ])('%s is EXPRESSION_OVERFLOW', (source) => {
+    expect(err(source).code).toBe('EXPRESSION_OVERFLOW');
+  });
+
+  it('accepts the extremes and rounds extra digits as .NET does', () => {
+    expect(ev(`@string(decimal('${MAX}'))`)).toBe(MAX);
+    expect(ev(`@string(decimal('-${MAX}'))`)).toBe('-' + MAX);
+    expect(ev(`@string(add(decimal('${MAX}'), decimal('0.4')))`)).toBe(MAX);
+    expect(ev("@string(div(decimal('100000000000000000000'), decimal('3')))")).toBe('33333333333333333333.333333333');
+    expect(ev("@string(decimal('0.12345678901234567890123456789'))")).toBe('0.1234567890123456789012345679');
+    expect(ev("@string(mul(decimal('1.2345678912312131'), decimal('1.2345678912312131')))")).toBe(
+      '1.5241578780590844195306036976',
+    );
+  });
+});

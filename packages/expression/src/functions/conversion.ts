@@ -5,7 +5,7 @@
  */
 import type { CallSite, FunctionDef } from './common.js';
 import { argObject, argString, fail, optString, typeError } from './common.js';
-import { WdlDecimal } from '../decimal.js';
+import { DECIMAL_MAX_MANTISSA, DecimalOverflowError, WdlDecimal } from '../decimal.js';
 import {
   base64ToBytes,
   bytesToBase64,
@@ -225,16 +225,24 @@ export const conversionFunctions: FunctionDef[] = [
       const v = args[0];
       if (v instanceof WdlDecimal) return v;
       if (typeof v === 'bigint') return WdlDecimal.fromBigInt(v);
+      let d: WdlDecimal | undefined;
       if (typeof v === 'number') {
         if (!Number.isFinite(v)) fail(site, `${v} cannot be converted to a decimal`);
-        return WdlDecimal.fromNumber(v);
-      }
-      if (typeof v === 'string') {
-        const d = /[eE]/.test(v) ? undefined : WdlDecimal.parse(v);
+        d = WdlDecimal.fromNumber(v);
+      } else if (typeof v === 'string') {
+        d = /[eE]/.test(v) ? undefined : WdlDecimal.parse(v);
         if (!d) fail(site, `the string '${v}' is not a valid decimal number`);
-        return d;
+      } else return typeError(site, 0, 'a string or a number', v);
+      try {
+        return d.fitted();
+      } catch (e) {
+        if (!(e instanceof DecimalOverflowError)) throw e;
+        return fail(
+          site,
+          `the value '${String(v)}' is outside the decimal range ±${DECIMAL_MAX_MANTISSA}`,
+          ExpressionErrorCode.Overflow,
+        );
       }
-      return typeError(site, 0, 'a string or a number', v);
     },
   },
   {

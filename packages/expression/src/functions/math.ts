@@ -6,7 +6,7 @@
  */
 import type { CallSite, FunctionDef } from './common.js';
 import { argArray, argInt, fail, isFloatArg, typeError } from './common.js';
-import { WdlDecimal } from '../decimal.js';
+import { DECIMAL_MAX_MANTISSA, DecimalOverflowError, WdlDecimal } from '../decimal.js';
 import { compareNumeric, toDecimal } from '../values.js';
 import { ExpressionErrorCode } from '../errors.js';
 
@@ -49,6 +49,20 @@ export function finiteResult(site: CallSite, v: number): number {
 type Op = 'add' | 'sub' | 'mul' | 'div' | 'mod';
 
 function decimalOp(site: CallSite, op: Op, a: WdlDecimal, b: WdlDecimal): WdlDecimal {
+  try {
+    return decimalOpUnchecked(site, op, a, b);
+  } catch (e) {
+    if (e instanceof DecimalOverflowError)
+      fail(
+        site,
+        `the decimal result is outside the decimal range ±${DECIMAL_MAX_MANTISSA}`,
+        ExpressionErrorCode.Overflow,
+      );
+    throw e;
+  }
+}
+
+function decimalOpUnchecked(site: CallSite, op: Op, a: WdlDecimal, b: WdlDecimal): WdlDecimal {
   switch (op) {
     case 'add':
       return a.add(b);
