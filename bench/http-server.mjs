@@ -31,11 +31,17 @@ export const fiveActionFlow = {
         Known: {
           type: 'If',
           expression: { and: [{ equals: ["@outputs('Name')", 'World'] }] },
-          actions: { Greet: { type: 'SetVariable', inputs: { name: 'greeting', value: "@{concat('Hello ', outputs('Name'))}" } } },
+          actions: {
+            Greet: { type: 'SetVariable', inputs: { name: 'greeting', value: "@{concat('Hello ', outputs('Name'))}" } },
+          },
           else: { actions: { Unknown: { type: 'SetVariable', inputs: { name: 'greeting', value: 'Who?' } } } },
           runAfter: { Name: ['Succeeded'] },
         },
-        Reply: { type: 'Response', inputs: { statusCode: 200, body: { greeting: "@variables('greeting')" } }, runAfter: { Known: ['Succeeded'] } },
+        Reply: {
+          type: 'Response',
+          inputs: { statusCode: 200, body: { greeting: "@variables('greeting')" } },
+          runAfter: { Known: ['Succeeded'] },
+        },
       },
     },
   },
@@ -53,7 +59,9 @@ async function bare() {
 
 async function patchbay(kind) {
   const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-http-'));
-  const store = await openStore(kind === 'postgres' ? { databaseUrl: process.env.BENCH_PG_URL } : { sqliteFile: join(dir, 'patchbay.db') });
+  const store = await openStore(
+    kind === 'postgres' ? { databaseUrl: process.env.BENCH_PG_URL } : { sqliteFile: join(dir, 'patchbay.db') },
+  );
   const keyring = loadKeyring({ env: { PATCHBAY_MASTER_KEY: randomBytes(32).toString('base64') }, dataDir: dir });
   const platform = await createPlatform({ store, keyring });
   const env = await platform.environments.create({ name: 'bench' });
@@ -84,7 +92,10 @@ async function patchbay(kind) {
   console.log(JSON.stringify({ url: cb.url }));
   return async () => {
     await server.close();
-    const count = await store.db.selectFrom('runs').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const count = await store.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
     const stats = platform.triggers.batcher.stats;
     await platform.close();
     rmSync(dir, { recursive: true, force: true });

@@ -36,7 +36,9 @@ async function pgDatabase() {
     await c.connect();
     await c.query(`CREATE DATABASE ${name}`);
   } catch (e) {
-    console.error(`PostgreSQL not reachable at ${admin.replace(/:[^:@/]*@/, ':***@')}: ${e.message}; skipping the PostgreSQL rows`);
+    console.error(
+      `PostgreSQL not reachable at ${admin.replace(/:[^:@/]*@/, ':***@')}: ${e.message}; skipping the PostgreSQL rows`,
+    );
     await c.end().catch(() => undefined);
     return undefined;
   }
@@ -90,7 +92,15 @@ function toMs(v) {
 }
 
 function wrk(url, seconds) {
-  const [cmd, args] = pinned(1, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', here('./http-post.lua'), url]);
+  const [cmd, args] = pinned(1, 'wrk', [
+    '-t1',
+    `-c${CONNECTIONS}`,
+    `-d${seconds}s`,
+    '--latency',
+    '-s',
+    here('./http-post.lua'),
+    url,
+  ]);
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
   const out = r.stdout;
@@ -124,7 +134,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     samples[m].push(s);
     answered[m] += s.total - s.non2xx;
     failures[m] += s.non2xx;
-    console.log(`round ${round} ${m.padEnd(8)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  CPU ${s.cpuPerReq.toFixed(1)} µs/req${s.non2xx ? `  non-2xx ${s.non2xx}` : ''}${s.errors ? `  socket errors ${s.errors}` : ''}`);
+    console.log(
+      `round ${round} ${m.padEnd(8)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  CPU ${s.cpuPerReq.toFixed(1)} µs/req${s.non2xx ? `  non-2xx ${s.non2xx}` : ''}${s.errors ? `  socket errors ${s.errors}` : ''}`,
+    );
   }
 }
 const stats = {};
@@ -133,21 +145,41 @@ await db?.drop();
 
 const row = (m) => {
   const s = samples[m];
-  return { rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), cpu: median(s.map((x) => x.cpuPerReq)), min: Math.min(...s.map((x) => x.rps)), max: Math.max(...s.map((x) => x.rps)) };
+  return {
+    rps: median(s.map((x) => x.rps)),
+    p50: median(s.map((x) => x.p50)),
+    p99: median(s.map((x) => x.p99)),
+    cpu: median(s.map((x) => x.cpuPerReq)),
+    min: Math.min(...s.map((x) => x.rps)),
+    max: Math.max(...s.map((x) => x.rps)),
+  };
 };
 const rows = Object.fromEntries(modes.map((m) => [m, row(m)]));
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const label = { bare: 'bare Fastify handler (ceiling): POST → small JSON, nothing else', sqlite: 'Patchbay, HTTP-triggered 5-action flow, history persisted to SQLite', postgres: 'Patchbay, HTTP-triggered 5-action flow, history persisted to PostgreSQL' };
+const label = {
+  bare: 'bare Fastify handler (ceiling): POST → small JSON, nothing else',
+  sqlite: 'Patchbay, HTTP-triggered 5-action flow, history persisted to SQLite',
+  postgres: 'Patchbay, HTTP-triggered 5-action flow, history persisted to PostgreSQL',
+};
 const ceiling = rows.bare?.rps;
 const table = modes
-  .map((m) => `| ${label[m]} | ${fmt(rows[m].rps)} | ${fmt(rows[m].min)}–${fmt(rows[m].max)} | ${rows[m].p50.toFixed(2)} ms | ${rows[m].p99.toFixed(2)} ms | ${ceiling && m !== 'bare' ? `${((rows[m].rps / ceiling) * 100).toFixed(0)} %` : '–'} | ${rows[m].cpu.toFixed(1)} µs | ${fmt(1e6 / rows[m].cpu)} | ${stats[m].maxRssMb} MB |`)
+  .map(
+    (m) =>
+      `| ${label[m]} | ${fmt(rows[m].rps)} | ${fmt(rows[m].min)}–${fmt(rows[m].max)} | ${rows[m].p50.toFixed(2)} ms | ${rows[m].p99.toFixed(2)} ms | ${ceiling && m !== 'bare' ? `${((rows[m].rps / ceiling) * 100).toFixed(0)} %` : '–'} | ${rows[m].cpu.toFixed(1)} µs | ${fmt(1e6 / rows[m].cpu)} | ${stats[m].maxRssMb} MB |`,
+  )
   .join('\n');
 const persisted = modes
   .filter((m) => m !== 'bare')
-  .map((m) => `${m}: ${fmt(stats[m].runs)} runs in the \`runs\` table for ${fmt(answered[m])} answered requests counted by wrk (${failures[m]} non-2xx), ${fmt(stats[m].batches)} transactions, largest batch ${fmt(stats[m].largestBatch)} runs, mean ${(stats[m].rows / Math.max(1, stats[m].batches)).toFixed(1)} runs per transaction`)
+  .map(
+    (m) =>
+      `${m}: ${fmt(stats[m].runs)} runs in the \`runs\` table for ${fmt(answered[m])} answered requests counted by wrk (${failures[m]} non-2xx), ${fmt(stats[m].batches)} transactions, largest batch ${fmt(stats[m].largestBatch)} runs, mean ${(stats[m].rows / Math.max(1, stats[m].batches)).toFixed(1)} runs per transaction`,
+  )
   .join('; ');
 const sq = rows.sqlite?.rps ?? 0;
-const verdict = sq >= 20000 ? `met (${fmt(sq)} req/s)` : `**not met**: ${fmt(sq)} req/s, ${((sq / 20000) * 100).toFixed(0)} % of the target`;
+const verdict =
+  sq >= 20000
+    ? `met (${fmt(sq)} req/s)`
+    : `**not met**: ${fmt(sq)} req/s, ${((sq / 20000) * 100).toFixed(0)} % of the target`;
 const md = `
 ## HTTP-triggered flows (\`npm run bench:http\`)
 

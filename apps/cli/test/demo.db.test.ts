@@ -20,9 +20,15 @@ describe('patchbay demo --exit', () => {
     expect(r.code).toBe(0);
     const out = r.stdout;
     for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) expect(out).toContain(`[${n}] `);
-    const conns = [...out.matchAll(/connection ([0-9a-f-]{36}) {2}"Greeting API \((alpha|beta) key\)"/g)].map((m) => ({ id: m[1]!, key: m[2]! }));
+    const conns = [...out.matchAll(/connection ([0-9a-f-]{36}) {2}"Greeting API \((alpha|beta) key\)"/g)].map((m) => ({
+      id: m[1]!,
+      key: m[2]!,
+    }));
     expect(conns.map((c) => c.key)).toEqual(['alpha', 'beta']);
-    const runs = [...out.matchAll(/run ([0-9a-f-]{36}) used connection ([0-9a-f-]{36})/g)].map((m) => ({ run: m[1]!, connection: m[2]! }));
+    const runs = [...out.matchAll(/run ([0-9a-f-]{36}) used connection ([0-9a-f-]{36})/g)].map((m) => ({
+      run: m[1]!,
+      connection: m[2]!,
+    }));
     expect(runs).toHaveLength(2);
     expect(runs[0]!.run).not.toBe(runs[1]!.run);
     expect(runs.map((x) => x.connection)).toEqual(conns.map((c) => c.id));
@@ -30,7 +36,10 @@ describe('patchbay demo --exit', () => {
     expect(out).toContain('"keyName":"beta"');
     expect(out).toContain('"greeting":"Good morning, Ada!"');
     expect(out).toContain('flow definition and modifiedOn unchanged: yes');
-    for (const x of runs) expect(out).toMatch(new RegExp(`run ${x.run}: Succeeded, .*secret.decrypt: action Get_greeting, connection ${x.connection}`));
+    for (const x of runs)
+      expect(out).toMatch(
+        new RegExp(`run ${x.run}: Succeeded, .*secret.decrypt: action Get_greeting, connection ${x.connection}`),
+      );
     expect(out).toContain('result: the same flow called the Greeting API with the alpha key');
     expect(out).not.toContain('demo-key-alpha-7f3a');
     expect(out).not.toContain('demo-key-beta-91c2');

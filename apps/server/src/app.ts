@@ -53,7 +53,8 @@ const FASTIFY_CODES: Record<string, string> = {
 export const errorSchema = {
   $id: 'Error',
   type: 'object',
-  description: 'Every error: a stable code (the same as the CLI), a message, and details naming the object concerned. Never holds a secret.',
+  description:
+    'Every error: a stable code (the same as the CLI), a message, and details naming the object concerned. Never holds a secret.',
   properties: {
     code: { type: 'string' },
     message: { type: 'string' },
@@ -62,7 +63,11 @@ export const errorSchema = {
   required: ['code', 'message', 'details'],
 } as const;
 
-function sendError(reply: FastifyReply, status: number, body: { code: string; message: string; details: Record<string, unknown> }): FastifyReply {
+function sendError(
+  reply: FastifyReply,
+  status: number,
+  body: { code: string; message: string; details: Record<string, unknown> },
+): FastifyReply {
   if (status === 401) reply.header('www-authenticate', 'Bearer');
   return reply.status(status).send(body);
 }
@@ -91,26 +96,63 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       info: {
         title: 'Patchbay API',
         version: '1.0.0',
-        description: 'The Power Platform connection model, self-hosted: environments, principals, connectors, connections, connection references, solutions, flows and runs. See docs/api.md.',
+        description:
+          'The Power Platform connection model, self-hosted: environments, principals, connectors, connections, connection references, solutions, flows and runs. See docs/api.md.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API token (pbt_…) or client-credentials access token' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'API token (pbt_…) or client-credentials access token',
+          },
+        },
+      },
       security: [{ bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown; validationContext?: string }, req, reply) => {
-    if (isPatchbayError(err)) return sendError(reply, httpStatusFor(err.category), { code: err.code, message: err.message, details: err.details });
-    if (err.validation) {
-      return sendError(reply, 400, { code: 'REQUEST_INVALID', message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|querystring|params|headers)\/?/, '')}`.trim(), details: { in: err.validationContext ?? 'request', validation: err.validation } });
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendError(reply, err.statusCode, { code: FASTIFY_CODES[err.code ?? ''] ?? 'REQUEST_INVALID', message: err.message, details: {} });
-    }
-    req.log.error(err);
-    return sendError(reply, 500, { code: 'INTERNAL', message: 'internal error (see the server log)', details: {} });
-  });
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, { code: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: { method: req.method } }));
+  app.setErrorHandler(
+    (
+      err: Error & { statusCode?: number; code?: string; validation?: unknown; validationContext?: string },
+      req,
+      reply,
+    ) => {
+      if (isPatchbayError(err))
+        return sendError(reply, httpStatusFor(err.category), {
+          code: err.code,
+          message: err.message,
+          details: err.details,
+        });
+      if (err.validation) {
+        return sendError(reply, 400, {
+          code: 'REQUEST_INVALID',
+          message:
+            `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|querystring|params|headers)\/?/, '')}`.trim(),
+          details: { in: err.validationContext ?? 'request', validation: err.validation },
+        });
+      }
+      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+        return sendError(reply, err.statusCode, {
+          code: FASTIFY_CODES[err.code ?? ''] ?? 'REQUEST_INVALID',
+          message: err.message,
+          details: {},
+        });
+      }
+      req.log.error(err);
+      return sendError(reply, 500, { code: 'INTERNAL', message: 'internal error (see the server log)', details: {} });
+    },
+  );
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, {
+      code: 'ROUTE_NOT_FOUND',
+      message: `no route ${req.method} ${req.url.split('?')[0]}`,
+      details: { method: req.method },
+    }),
+  );
 
   // Callback style (no promise per request on the routes that need no token, e.g. callback URLs).
   app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
@@ -123,10 +165,22 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     }, done);
   });
 
-  app.get('/api/v1/health', { config: { auth: false }, schema: { tags: ['health'], summary: 'liveness and store kind (no token needed)', security: [], response: { 200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } } } } }, async () => ({
-    status: 'ok',
-    store: platform.store.kind,
-  }));
+  app.get(
+    '/api/v1/health',
+    {
+      config: { auth: false },
+      schema: {
+        tags: ['health'],
+        summary: 'liveness and store kind (no token needed)',
+        security: [],
+        response: { 200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } } },
+      },
+    },
+    async () => ({
+      status: 'ok',
+      store: platform.store.kind,
+    }),
+  );
   app.get('/api/v1/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () => app.swagger());
   registerHooks(app, platform);
   registerRoutes(app, platform, o.execution);

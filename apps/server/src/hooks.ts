@@ -15,12 +15,23 @@ export function registerHooks(app: FastifyInstance, platform: Platform): void {
     config: { auth: false },
     schema: {
       tags: ['flows'],
-      summary: "a Request trigger's callback URL (listCallbackUrl): starts a run; answers with the flow's Response, or 202 with the run id",
+      summary:
+        "a Request trigger's callback URL (listCallbackUrl): starts a run; answers with the flow's Response, or 202 with the run id",
       security: [],
       params: { type: 'object', properties: { keyId: { type: 'string' } }, required: ['keyId'] },
-      querystring: { type: 'object', properties: { sig: { type: 'string', description: 'signature of the URL (part of the URL returned by listCallbackUrl)' } }, additionalProperties: { type: 'string' } },
+      querystring: {
+        type: 'object',
+        properties: {
+          sig: { type: 'string', description: 'signature of the URL (part of the URL returned by listCallbackUrl)' },
+        },
+        additionalProperties: { type: 'string' },
+      },
       response: {
-        202: { description: 'the flow has no Response action: the run id', type: 'object', properties: { runId: { type: 'string' }, status: { type: 'string' } } },
+        202: {
+          description: 'the flow has no Response action: the run id',
+          type: 'object',
+          properties: { runId: { type: 'string' }, status: { type: 'string' } },
+        },
         '4xx': { $ref: 'Error#' },
       },
     },
@@ -55,15 +66,28 @@ export function registerHooks(app: FastifyInstance, platform: Platform): void {
       config: { auth: false },
       schema: {
         tags: ['auth'],
-        summary: 'client credentials grant (RFC 6749 §4.4): a service principal exchanges its client id and secret for a short-lived access token',
+        summary:
+          'client credentials grant (RFC 6749 §4.4): a service principal exchanges its client id and secret for a short-lived access token',
         security: [],
         body: {
           type: 'object',
-          properties: { grant_type: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' }, scope: { type: 'string' } },
+          properties: {
+            grant_type: { type: 'string' },
+            client_id: { type: 'string' },
+            client_secret: { type: 'string' },
+            scope: { type: 'string' },
+          },
           required: ['grant_type'],
         },
         response: {
-          200: { type: 'object', properties: { access_token: { type: 'string' }, token_type: { type: 'string' }, expires_in: { type: 'integer' } } },
+          200: {
+            type: 'object',
+            properties: {
+              access_token: { type: 'string' },
+              token_type: { type: 'string' },
+              expires_in: { type: 'integer' },
+            },
+          },
           '4xx': { $ref: 'Error#' },
         },
       },
@@ -71,7 +95,12 @@ export function registerHooks(app: FastifyInstance, platform: Platform): void {
     async (req, reply) => {
       const b = req.body as { grant_type: string; client_id?: string; client_secret?: string };
       if (b.grant_type !== 'client_credentials') {
-        throw new PatchbayError({ code: 'UNSUPPORTED_GRANT_TYPE', message: `grant_type must be client_credentials (got ${b.grant_type})`, category: 'invalid', details: { field: 'grant_type' } });
+        throw new PatchbayError({
+          code: 'UNSUPPORTED_GRANT_TYPE',
+          message: `grant_type must be client_credentials (got ${b.grant_type})`,
+          category: 'invalid',
+          details: { field: 'grant_type' },
+        });
       }
       let clientId = b.client_id;
       let clientSecret = b.client_secret;
@@ -85,7 +114,12 @@ export function registerHooks(app: FastifyInstance, platform: Platform): void {
         }
       }
       if (!clientId || !clientSecret) {
-        throw new PatchbayError({ code: 'INVALID_CLIENT', message: 'client_id and client_secret are required (form fields or HTTP Basic)', category: 'unauthenticated', details: {} });
+        throw new PatchbayError({
+          code: 'INVALID_CLIENT',
+          message: 'client_id and client_secret are required (form fields or HTTP Basic)',
+          category: 'unauthenticated',
+          details: {},
+        });
       }
       const r = await platform.auth.exchangeClientCredentials({ clientId, clientSecret });
       reply.header('cache-control', 'no-store');

@@ -21,7 +21,13 @@ beforeAll(async () => {
   upstream = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     res.writeHead(req.headers['x-api-key'] === API_KEY ? 200 : 401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: `${url.searchParams.get('salutation')}, ${url.searchParams.get('name')}!`, keyName: 'audit', served: 1 }));
+    res.end(
+      JSON.stringify({
+        message: `${url.searchParams.get('salutation')}, ${url.searchParams.get('name')}!`,
+        keyName: 'audit',
+        served: 1,
+      }),
+    );
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const addr = upstream.address();
@@ -31,9 +37,16 @@ beforeAll(async () => {
   await admin('POST', '/api/v1/environments', { name: 'test', policy: { allowLoopback: true } });
   const pkg = await demoSolutionBase64();
   expect((await admin('POST', '/api/v1/environments/test/solutions/import', { package: pkg })).status).toBe(200);
-  const c = await admin('POST', '/api/v1/environments/test/connections', { connector: 'pbdemo_greetingapi', displayName: 'audited', parameters: { host }, secretParameters: { api_key: API_KEY } });
+  const c = await admin('POST', '/api/v1/environments/test/connections', {
+    connector: 'pbdemo_greetingapi',
+    displayName: 'audited',
+    parameters: { host },
+    secretParameters: { api_key: API_KEY },
+  });
   connectionId = c.body.id;
-  expect((await admin('PUT', '/api/v1/environments/test/references/pbdemo_GreetingApi/binding', { connectionId })).status).toBe(200);
+  expect(
+    (await admin('PUT', '/api/v1/environments/test/references/pbdemo_GreetingApi/binding', { connectionId })).status,
+  ).toBe(200);
 });
 afterAll(async () => {
   await t?.close();
@@ -41,7 +54,9 @@ afterAll(async () => {
 });
 
 async function callbackUrl(flow: string): Promise<string> {
-  return (await admin('POST', `/api/v1/environments/test/flows/${encodeURIComponent(flow)}/triggers/manual/listCallbackUrl`)).body.value as string;
+  return (
+    await admin('POST', `/api/v1/environments/test/flows/${encodeURIComponent(flow)}/triggers/manual/listCallbackUrl`)
+  ).body.value as string;
 }
 
 describe('secret decryption audit', () => {
@@ -50,7 +65,9 @@ describe('secret decryption audit', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ greeting: 'Hello, Ada!', keyName: 'audit' });
     const runId = r.headers.get('x-ms-workflow-run-id')!;
-    const records = (await admin('GET', '/api/v1/audit?environment=test&action=secret.decrypt')).body.filter((a: { details: { runId?: string } }) => a.details.runId === runId);
+    const records = (await admin('GET', '/api/v1/audit?environment=test&action=secret.decrypt')).body.filter(
+      (a: { details: { runId?: string } }) => a.details.runId === runId,
+    );
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
       action: 'secret.decrypt',
@@ -69,7 +86,9 @@ describe('secret decryption audit', () => {
     expect(r.status).toBe(200);
     expect(r.body.greetings).toHaveLength(3);
     const runId = r.headers.get('x-ms-workflow-run-id')!;
-    const records = (await admin('GET', `/api/v1/audit?environment=test&action=secret.*&target=${connectionId}`)).body.filter((a: { details: { runId?: string } }) => a.details.runId === runId);
+    const records = (
+      await admin('GET', `/api/v1/audit?environment=test&action=secret.*&target=${connectionId}`)
+    ).body.filter((a: { details: { runId?: string } }) => a.details.runId === runId);
     expect(records).toHaveLength(1);
     expect(records[0].details).toMatchObject({ runId, actionName: 'Get_greeting_for_name', connectionId });
   });
@@ -79,7 +98,10 @@ describe('secret decryption audit', () => {
     const cliArgs = t.cliArgs;
     const cliEnv = {};
     const io = memoryIO({ env: cliEnv });
-    const code = await main([...cliArgs, 'audit', 'list', '--env', 'test', '--action', 'secret.decrypt', '--target', connectionId, '--json'], io);
+    const code = await main(
+      [...cliArgs, 'audit', 'list', '--env', 'test', '--action', 'secret.decrypt', '--target', connectionId, '--json'],
+      io,
+    );
     expect(io.stderr).toBe('');
     expect(code).toBe(0);
     const rows = JSON.parse(io.stdout) as Array<{ action: string; details: { connectionId: string; runId: string } }>;

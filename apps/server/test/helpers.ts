@@ -31,16 +31,31 @@ export interface TestServer {
   /** A client acting with `token` (default: the admin token; null: no token). */
   api(token?: string | null): Api;
   /** Creates a principal (user or service principal) with a role in environments, and a token for it. */
-  principal(o: { name: string; kind?: 'user' | 'servicePrincipal'; roles?: Record<string, 'Admin' | 'Maker' | 'Viewer'> }): Promise<{ token: string; api: Api }>;
+  principal(o: {
+    name: string;
+    kind?: 'user' | 'servicePrincipal';
+    roles?: Record<string, 'Admin' | 'Maker' | 'Viewer'>;
+  }): Promise<{ token: string; api: Api }>;
   close(): Promise<void>;
 }
 
 /** Sends one request and parses the JSON answer (text kept as is when not JSON). */
-export async function call(url: string, method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const h: Record<string, string> = { ...headers };
   if (token) h['authorization'] = `Bearer ${token}`;
   if (body !== undefined && !h['content-type']) h['content-type'] = 'application/json';
-  const res = await fetch(`${url}${path}`, { method, headers: h, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: h,
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -57,7 +72,10 @@ export async function startTestServer(): Promise<TestServer> {
   const platform = tp.platform;
   const server = await startServer({ platform, port: 0, host: '127.0.0.1' });
   const adminToken = (await platform.auth.createToken({ for: 'admin', description: 'tests' })).token;
-  const api = (token: string | null = adminToken): Api => (method, path, body, headers) => call(server.url, method, path, token, body, headers);
+  const api =
+    (token: string | null = adminToken): Api =>
+    (method, path, body, headers) =>
+      call(server.url, method, path, token, body, headers);
   return {
     platform,
     server,
@@ -67,7 +85,8 @@ export async function startTestServer(): Promise<TestServer> {
     api,
     async principal(o) {
       await platform.principals.create({ name: o.name, ...(o.kind ? { kind: o.kind } : {}) });
-      for (const [env, role] of Object.entries(o.roles ?? {})) await platform.environments.assignRole({ environment: env, principal: o.name, role });
+      for (const [env, role] of Object.entries(o.roles ?? {}))
+        await platform.environments.assignRole({ environment: env, principal: o.name, role });
       const token = (await platform.auth.createToken({ for: o.name })).token;
       return { token, api: api(token) };
     },
@@ -87,22 +106,35 @@ export async function demoSolutionBase64(): Promise<string> {
 /** A flow file with a Request trigger (POST), built-in actions only, answering with a Response. */
 export function echoFlow(o: { response?: boolean; callbackUrl?: boolean } = {}): unknown {
   const actions: Record<string, unknown> = {
-    Init: { type: 'InitializeVariable', runAfter: {}, inputs: { variables: [{ name: 'count', type: 'integer', value: 1 }] } },
-    Compose: { type: 'Compose', runAfter: { Init: ['Succeeded'] }, inputs: { hello: "@triggerBody()?['name']", ...(o.callbackUrl ? { url: '@listCallbackUrl()' } : {}) } },
+    Init: {
+      type: 'InitializeVariable',
+      runAfter: {},
+      inputs: { variables: [{ name: 'count', type: 'integer', value: 1 }] },
+    },
+    Compose: {
+      type: 'Compose',
+      runAfter: { Init: ['Succeeded'] },
+      inputs: { hello: "@triggerBody()?['name']", ...(o.callbackUrl ? { url: '@listCallbackUrl()' } : {}) },
+    },
   };
   if (o.response !== false) {
     actions['Respond'] = {
       type: 'Response',
       kind: 'Http',
       runAfter: { Compose: ['Succeeded'] },
-      inputs: { statusCode: 201, headers: { 'X-Flow': 'echo' }, body: { greeting: "@concat('Hello ', triggerBody()?['name'])", run: "@workflow()?['run']?['name']" } },
+      inputs: {
+        statusCode: 201,
+        headers: { 'X-Flow': 'echo' },
+        body: { greeting: "@concat('Hello ', triggerBody()?['name'])", run: "@workflow()?['run']?['name']" },
+      },
     };
   }
   return {
     properties: {
       connectionReferences: {},
       definition: {
-        $schema: 'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#',
+        $schema:
+          'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#',
         contentVersion: '1.0.0.0',
         parameters: {},
         triggers: { manual: { type: 'Request', kind: 'Http', inputs: { method: 'POST', schema: {} } } },

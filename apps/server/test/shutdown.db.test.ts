@@ -11,9 +11,20 @@ beforeAll(async () => {
   t = await startTestServer();
   await t.api()('POST', '/api/v1/environments', { name: 'dev' });
   const def = echoFlow() as { properties: { definition: { actions: Record<string, { runAfter?: unknown }> } } };
-  def.properties.definition.actions['Wait'] = { type: 'Wait', runAfter: { Compose: ['Succeeded'] }, inputs: { interval: { count: 1, unit: 'Second' } } } as never;
+  def.properties.definition.actions['Wait'] = {
+    type: 'Wait',
+    runAfter: { Compose: ['Succeeded'] },
+    inputs: { interval: { count: 1, unit: 'Second' } },
+  } as never;
   def.properties.definition.actions['Respond']!.runAfter = { Wait: ['Succeeded'] };
-  await seedFlow(t.platform, { environment: 'dev', id: 'bbbbbbbb-0000-0000-0000-000000000001', name: 'Slow echo', owner: 'admin', connections: [], definition: def });
+  await seedFlow(t.platform, {
+    environment: 'dev',
+    id: 'bbbbbbbb-0000-0000-0000-000000000001',
+    name: 'Slow echo',
+    owner: 'admin',
+    connections: [],
+    definition: def,
+  });
 });
 afterAll(async () => {
   await t?.close();
@@ -21,7 +32,8 @@ afterAll(async () => {
 
 describe('graceful shutdown', () => {
   it('finishes the in-flight request, keeps its run, then refuses connections', async () => {
-    const url = (await t.api()('POST', '/api/v1/environments/dev/flows/Slow%20echo/triggers/manual/listCallbackUrl')).body.value as string;
+    const url = (await t.api()('POST', '/api/v1/environments/dev/flows/Slow%20echo/triggers/manual/listCallbackUrl'))
+      .body.value as string;
     const inFlight = call(url, 'POST', '', null, { name: 'Late' });
     for (let i = 0; i < 400 && t.platform.triggers.active.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(t.platform.triggers.active.size).toBe(1);

@@ -15,17 +15,38 @@ beforeAll(async () => {
   t = await startTestServer();
   admin = t.api();
   await admin('POST', '/api/v1/environments', { name: 'dev' });
-  await seedFlow(t.platform, { environment: 'dev', id: 'aaaaaaaa-0000-0000-0000-000000000001', name: 'Echo', owner: 'admin', connections: [], definition: echoFlow({ callbackUrl: true }) });
-  await seedFlow(t.platform, { environment: 'dev', id: 'aaaaaaaa-0000-0000-0000-000000000002', name: 'Fire and forget', owner: 'admin', connections: [], definition: echoFlow({ response: false }) });
+  await seedFlow(t.platform, {
+    environment: 'dev',
+    id: 'aaaaaaaa-0000-0000-0000-000000000001',
+    name: 'Echo',
+    owner: 'admin',
+    connections: [],
+    definition: echoFlow({ callbackUrl: true }),
+  });
+  await seedFlow(t.platform, {
+    environment: 'dev',
+    id: 'aaaaaaaa-0000-0000-0000-000000000002',
+    name: 'Fire and forget',
+    owner: 'admin',
+    connections: [],
+    definition: echoFlow({ response: false }),
+  });
 });
 afterAll(async () => {
   await t?.close();
 });
 
 async function callbackUrl(flow: string): Promise<string> {
-  const r = await admin('POST', `/api/v1/environments/dev/flows/${encodeURIComponent(flow)}/triggers/manual/listCallbackUrl`);
+  const r = await admin(
+    'POST',
+    `/api/v1/environments/dev/flows/${encodeURIComponent(flow)}/triggers/manual/listCallbackUrl`,
+  );
   expect(r.status).toBe(200);
-  expect(r.body).toMatchObject({ method: 'POST', trigger: 'manual', value: expect.stringContaining(`${t.url}/api/v1/hooks/`) });
+  expect(r.body).toMatchObject({
+    method: 'POST',
+    trigger: 'manual',
+    value: expect.stringContaining(`${t.url}/api/v1/hooks/`),
+  });
   return r.body.value as string;
 }
 
@@ -33,7 +54,11 @@ describe('callback URLs', () => {
   it('answers synchronously with the Response action, and the run is in the history', async () => {
     const url = await callbackUrl('Echo');
     expect(await callbackUrl('Echo')).toBe(url);
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Grace' }) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Grace' }),
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-flow')).toBe('echo');
     const runId = res.headers.get('x-ms-workflow-run-id');
@@ -50,12 +75,18 @@ describe('callback URLs', () => {
     const r = await call(url, 'POST', '', null, { name: 'Linus' });
     expect(r.status).toBe(202);
     expect(r.body).toEqual({ runId: expect.any(String), status: 'Succeeded' });
-    expect((await admin('GET', `/api/v1/runs/${r.body.runId}`)).body).toMatchObject({ status: 'Succeeded', startedBy: 'http', flow: 'Fire and forget' });
+    expect((await admin('GET', `/api/v1/runs/${r.body.runId}`)).body).toMatchObject({
+      status: 'Succeeded',
+      startedBy: 'http',
+      flow: 'Fire and forget',
+    });
   });
 
   it('persists every answered run under concurrent requests (group commit)', async () => {
     const url = await callbackUrl('Echo');
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => call(url, 'POST', '', null, { name: `n${i}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => call(url, 'POST', '', null, { name: `n${i}` })),
+    );
     expect(answers.every((a) => a.status === 201)).toBe(true);
     const ids = new Set(answers.map((a) => a.body.run as string));
     expect(ids.size).toBe(60);
@@ -65,7 +96,13 @@ describe('callback URLs', () => {
     // Rows written in one batch (one statement expanding a JSON array) read back whole.
     for (const id of [...ids].slice(0, 5)) {
       const run = await admin('GET', `/api/v1/runs/${id}`);
-      expect(run.body).toMatchObject({ status: 'Succeeded', startedBy: 'http', flow: 'Echo', durationMs: expect.any(Number), response: { statusCode: 201 } });
+      expect(run.body).toMatchObject({
+        status: 'Succeeded',
+        startedBy: 'http',
+        flow: 'Echo',
+        durationMs: expect.any(Number),
+        response: { statusCode: 201 },
+      });
       expect(run.body.history.actions.map((a: { name: string }) => a.name)).toEqual(['Init', 'Compose', 'Respond']);
       expect(run.body.history.trigger.outputs.body).toEqual({ name: expect.stringMatching(/^n\d+$/) });
     }
@@ -97,8 +134,17 @@ describe('callback URLs', () => {
 
   it('refuses callback URLs for flows without a Request trigger', async () => {
     const def = echoFlow() as { properties: { definition: { triggers: unknown } } };
-    def.properties.definition.triggers = { Recurrence: { type: 'Recurrence', recurrence: { frequency: 'Hour', interval: 1 } } };
-    await seedFlow(t.platform, { environment: 'dev', id: 'aaaaaaaa-0000-0000-0000-000000000003', name: 'Hourly', owner: 'admin', connections: [], definition: def });
+    def.properties.definition.triggers = {
+      Recurrence: { type: 'Recurrence', recurrence: { frequency: 'Hour', interval: 1 } },
+    };
+    await seedFlow(t.platform, {
+      environment: 'dev',
+      id: 'aaaaaaaa-0000-0000-0000-000000000003',
+      name: 'Hourly',
+      owner: 'admin',
+      connections: [],
+      definition: def,
+    });
     const r = await admin('POST', '/api/v1/environments/dev/flows/Hourly/triggers/manual/listCallbackUrl');
     expect(r.status).toBe(409);
     expect(r.body.code).toBe('FLOW_NO_REQUEST_TRIGGER');

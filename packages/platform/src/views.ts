@@ -2,7 +2,16 @@
  * The JSON shapes of the model shared by the CLI (`--json`) and the HTTP API: names instead of
  * ids where people read them, never a secret value (design §2 invariant 5).
  */
-import type { ApiTokenRecord, AuditEvent, ClientCredentialRecord, Connection, ConnectionReference, Flow, Principal, Run } from '@patchbay/core';
+import type {
+  ApiTokenRecord,
+  AuditEvent,
+  ClientCredentialRecord,
+  Connection,
+  ConnectionReference,
+  Flow,
+  Principal,
+  Run,
+} from '@patchbay/core';
 import { summarizeRecord, type RunRecord } from '@patchbay/engine';
 import type { ReferenceUsage } from './services/references.js';
 
@@ -82,7 +91,13 @@ export function runShowJson(r: Run) {
     ...runListJson(r),
     ...summary,
     id: r.id,
-    history: record ? { trigger: record.trigger, actions: record.actions, ...(record.terminatedBy ? { terminatedBy: record.terminatedBy } : {}) } : null,
+    history: record
+      ? {
+          trigger: record.trigger,
+          actions: record.actions,
+          ...(record.terminatedBy ? { terminatedBy: record.terminatedBy } : {}),
+        }
+      : null,
   };
 }
 

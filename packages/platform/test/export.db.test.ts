@@ -11,14 +11,34 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@patchbay/platform';
-import { parseDeploymentSettings, readSolution, readSolutionZip, renderSolutionFiles, writeSolutionFolder, writeSolutionZip, type SolutionPackage } from '@patchbay/solution';
+import {
+  parseDeploymentSettings,
+  readSolution,
+  readSolutionZip,
+  renderSolutionFiles,
+  writeSolutionFolder,
+  writeSolutionZip,
+  type SolutionPackage,
+} from '@patchbay/solution';
 import { testPlatform } from '../../../test-support/platform.js';
 import { CORPUS_DIR } from '../../../test-support/shared.js';
 
-const manifest = JSON.parse(readFileSync(join(CORPUS_DIR, 'MANIFEST.json'), 'utf8')) as { items: Array<{ path: string; kind: string }> };
-const solutions = manifest.items.filter((i) => i.kind === 'unpacked-solution' || i.kind === 'solution-zip').map((i) => join(CORPUS_DIR, i.path));
+const manifest = JSON.parse(readFileSync(join(CORPUS_DIR, 'MANIFEST.json'), 'utf8')) as {
+  items: Array<{ path: string; kind: string }>;
+};
+const solutions = manifest.items
+  .filter((i) => i.kind === 'unpacked-solution' || i.kind === 'solution-zip')
+  .map((i) => join(CORPUS_DIR, i.path));
 const DEMO = fileURLToPath(new URL('../../../samples/solutions/DemoGreetings', import.meta.url));
-const VALUE: Record<string, string> = { Number: '1', Boolean: 'true', JSON: '{}', String: 'value', DataSource: 'value', Secret: 'top-secret-variable-value', Unknown: 'value' };
+const VALUE: Record<string, string> = {
+  Number: '1',
+  Boolean: 'true',
+  JSON: '{}',
+  String: 'value',
+  DataSource: 'value',
+  Secret: 'top-secret-variable-value',
+  Unknown: 'value',
+};
 
 let p: Platform;
 let cleanup: () => Promise<void>;
@@ -31,7 +51,13 @@ afterAll(async () => cleanup());
 /** Imports a package (registering first-party connectors by id), giving variables without default a value. */
 async function importInto(env: string, pkg: SolutionPackage): Promise<void> {
   const settings = parseDeploymentSettings(
-    JSON.stringify({ EnvironmentVariables: pkg.environmentVariables.map((v) => ({ SchemaName: v.schemaName, Value: v.defaultValue ? '' : VALUE[v.type] })), ConnectionReferences: [] }),
+    JSON.stringify({
+      EnvironmentVariables: pkg.environmentVariables.map((v) => ({
+        SchemaName: v.schemaName,
+        Value: v.defaultValue ? '' : VALUE[v.type],
+      })),
+      ConnectionReferences: [],
+    }),
     { file: 'settings.json' },
   );
   await p.solutions.import({ environment: env, package: pkg, settings, addMissingConnectors: true });
@@ -63,11 +89,16 @@ async function roundTrip(path: string): Promise<void> {
   }
   const refsA = await p.references.list(a);
   const refsB = await p.references.list(b);
-  expect(refsB.map((r) => [r.logicalName, r.connectorId, r.displayName])).toEqual(refsA.map((r) => [r.logicalName, r.connectorId, r.displayName]));
-  for (const r of again.connectionReferences) expect(JSON.stringify(r)).not.toMatch(/connectionid"?:\s*"[0-9a-f-]{36}"/i);
+  expect(refsB.map((r) => [r.logicalName, r.connectorId, r.displayName])).toEqual(
+    refsA.map((r) => [r.logicalName, r.connectorId, r.displayName]),
+  );
+  for (const r of again.connectionReferences)
+    expect(JSON.stringify(r)).not.toMatch(/connectionid"?:\s*"[0-9a-f-]{36}"/i);
   const varsA = await p.store.repos.environmentVariables.listDefinitions(envA.id);
   const varsB = await p.store.repos.environmentVariables.listDefinitions(envB.id);
-  expect(varsB.map((v) => [v.schemaName, v.type, v.defaultValue])).toEqual(varsA.map((v) => [v.schemaName, v.type, v.type === 'Secret' ? undefined : v.defaultValue]));
+  expect(varsB.map((v) => [v.schemaName, v.type, v.defaultValue])).toEqual(
+    varsA.map((v) => [v.schemaName, v.type, v.type === 'Secret' ? undefined : v.defaultValue]),
+  );
   for (const v of again.environmentVariables) expect(v.currentValue).toBeUndefined();
   const custom = (await p.connectors.list(a)).filter((c) => c.kind === 'custom');
   const customB = (await p.connectors.list(b)).filter((c) => c.kind === 'custom');
@@ -84,7 +115,9 @@ describe('export then import elsewhere', () => {
     const dir = mkdtempSync(join(tmpdir(), 'patchbay-export-'));
     try {
       const files = await writeSolutionFolder(pkg, join(dir, 'out'));
-      expect(files).toEqual(expect.arrayContaining(['Other/Solution.xml', 'Other/Customizations.xml', 'Connectors/pbdemo_greetingapi.xml']));
+      expect(files).toEqual(
+        expect.arrayContaining(['Other/Solution.xml', 'Other/Customizations.xml', 'Connectors/pbdemo_greetingapi.xml']),
+      );
       const back = await readSolution(join(dir, 'out'));
       expect(back.flows.map((f) => f.workflowId).sort()).toEqual(pkg.flows.map((f) => f.workflowId).sort());
       expect(back.customConnectors[0]!.openApiDefinition).toEqual(pkg.customConnectors[0]!.openApiDefinition);
@@ -97,7 +130,9 @@ describe('export then import elsewhere', () => {
   });
 
   it('refuses an unknown solution', async () => {
-    await expect(p.solutions.export({ environment: 'a1', name: 'Nope' })).rejects.toMatchObject({ code: 'SOLUTION_NOT_FOUND' });
+    await expect(p.solutions.export({ environment: 'a1', name: 'Nope' })).rejects.toMatchObject({
+      code: 'SOLUTION_NOT_FOUND',
+    });
   });
 
   it.each(solutions.map((s) => [s.slice(CORPUS_DIR.length + 1)]))('corpus %s', async (rel) => {

@@ -50,7 +50,11 @@ async function startGreetingApi(): Promise<{ server: Server; host: string; serve
     if (req.method === 'GET' && url.pathname === '/api/greeting') {
       served[keyName] = (served[keyName] ?? 0) + 1;
       const name = url.searchParams.get('name') ?? 'world';
-      return send(200, { message: `${url.searchParams.get('salutation') ?? 'Hello'}, ${name}!`, keyName, served: served[keyName] });
+      return send(200, {
+        message: `${url.searchParams.get('salutation') ?? 'Hello'}, ${name}!`,
+        keyName,
+        served: served[keyName],
+      });
     }
     if (req.method === 'POST' && url.pathname === '/api/visits') return send(201, { id: 1 });
     return send(404, { error: 'not found' });
@@ -64,7 +68,9 @@ async function startGreetingApi(): Promise<{ server: Server; host: string; serve
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('show the main job on real input: deploy a solution to test with a settings file, call its flow over HTTP, re-bind its connection reference and call again')
+    .description(
+      'show the main job on real input: deploy a solution to test with a settings file, call its flow over HTTP, re-bind its connection reference and call again',
+    )
     .option('--exit', 'exit after the steps instead of serving until Ctrl-C')
     .option('--port <port>', 'API port (default: any free port)', '0')
     .action(async (o: { exit?: boolean; port: string }) => {
@@ -77,7 +83,11 @@ export function register(program: Command, ctx: CliContext): void {
 
       const platform = await ctx.platform();
       if ((await platform.environments.list()).some((e) => ['dev', 'test'].includes(e.name.toLowerCase()))) {
-        throw conflict('DEMO_DATA_DIR_IN_USE', `the store already has an environment dev or test; run the demo on a new data dir (--data-dir DIR) or without --data-dir`, { dataDir });
+        throw conflict(
+          'DEMO_DATA_DIR_IN_USE',
+          `the store already has an environment dev or test; run the demo on a new data dir (--data-dir DIR) or without --data-dir`,
+          { dataDir },
+        );
       }
       step(1, 'start the Patchbay API and a stand-in for an external API');
       const server = await startServer({ platform, port, host: '127.0.0.1' });
@@ -87,18 +97,28 @@ export function register(program: Command, ctx: CliContext): void {
       const { token } = await platform.auth.createToken({ for: 'admin', description: 'patchbay demo' });
       say(`    API:          ${server.url}/api/v1   (store: ${platform.store.kind}, data dir: ${dataDir})`);
       say(`    OpenAPI:      ${server.url}/api/v1/openapi.json`);
-      say(`    Greeting API: http://${greeting.host}/api/greeting (answers with the name of the API key it was called with)`);
+      say(
+        `    Greeting API: http://${greeting.host}/api/greeting (answers with the name of the API key it was called with)`,
+      );
 
       const api = async (method: string, path: string, body?: unknown): Promise<Loose> => {
         const res = await fetch(`${server.url}/api/v1${path}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
         const text = await res.text();
         const parsed = text ? (JSON.parse(text) as Loose) : undefined;
         if (res.status >= 400) {
-          throw new PatchbayError({ code: parsed?.code ?? 'DEMO_STEP_FAILED', message: `${method} ${path}: ${parsed?.message ?? res.status}`, category: 'internal', details: parsed?.details ?? {} });
+          throw new PatchbayError({
+            code: parsed?.code ?? 'DEMO_STEP_FAILED',
+            message: `${method} ${path}: ${parsed?.message ?? res.status}`,
+            category: 'internal',
+            details: parsed?.details ?? {},
+          });
         }
         return parsed;
       };
@@ -113,8 +133,12 @@ export function register(program: Command, ctx: CliContext): void {
       const pkg = await readSolution(DEMO_SOLUTION);
       const zip = (await writeSolutionZip(pkg)).toString('base64');
       const devImport = await api('POST', '/environments/dev/solutions/import', { package: zip });
-      say(`    ${pkg.manifest.uniqueName} ${pkg.manifest.version}: custom connector ${pkg.customConnectors.map((c) => c.name).join(', ')}, reference ${pkg.connectionReferences.map((r) => r.logicalName).join(', ')}, flows ${devImport.flows.map((f: { name: string; state: string }) => `"${f.name}" (${f.state})`).join(', ')}`);
-      const exported = await fetch(`${server.url}/api/v1/environments/dev/solutions/DemoGreetings/export`, { headers: { authorization: `Bearer ${token}` } });
+      say(
+        `    ${pkg.manifest.uniqueName} ${pkg.manifest.version}: custom connector ${pkg.customConnectors.map((c) => c.name).join(', ')}, reference ${pkg.connectionReferences.map((r) => r.logicalName).join(', ')}, flows ${devImport.flows.map((f: { name: string; state: string }) => `"${f.name}" (${f.state})`).join(', ')}`,
+      );
+      const exported = await fetch(`${server.url}/api/v1/environments/dev/solutions/DemoGreetings/export`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       const artifact = Buffer.from(await exported.arrayBuffer());
       const artifactFile = join(dataDir, 'DemoGreetings_export.zip');
       await writeFile(artifactFile, artifact);
@@ -125,7 +149,12 @@ export function register(program: Command, ctx: CliContext): void {
       await api('PUT', `/environments/test/connectors/${cc.name}`, {
         displayName: cc.displayName ?? cc.name,
         apiDefinition: cc.openApiDefinition,
-        apiProperties: { properties: { connectionParameters: cc.connectionParameters, policyTemplateInstances: cc.policyTemplateInstances ?? [] } },
+        apiProperties: {
+          properties: {
+            connectionParameters: cc.connectionParameters,
+            policyTemplateInstances: cc.policyTemplateInstances ?? [],
+          },
+        },
       });
       const conns: Array<{ id: string; displayName: string }> = [];
       for (const [key, label] of Object.entries(KEYS)) {
@@ -136,22 +165,39 @@ export function register(program: Command, ctx: CliContext): void {
           secretParameters: { api_key: key },
         });
         conns.push(c);
-        say(`    connection ${c.id}  "${c.displayName}"  secret parameters: ${c.secretParameters.join(', ')} (stored encrypted, never returned)`);
+        say(
+          `    connection ${c.id}  "${c.displayName}"  secret parameters: ${c.secretParameters.join(', ')} (stored encrypted, never returned)`,
+        );
       }
       const [alpha, beta] = [conns[0]!, conns[1]!];
 
       step(5, 'deploy the export to test with a settings file (plan, then import)');
       const settings = await api('POST', '/solutions/create-settings', { package: artifact.toString('base64') });
-      for (const r of settings.ConnectionReferences) if (r.LogicalName === 'pbdemo_GreetingApi') r.ConnectionId = alpha.id;
+      for (const r of settings.ConnectionReferences)
+        if (r.LogicalName === 'pbdemo_GreetingApi') r.ConnectionId = alpha.id;
       for (const v of settings.EnvironmentVariables) if (v.SchemaName === 'pbdemo_Salutation') v.Value = 'Good morning';
       const settingsFile = join(dataDir, 'test.settings.json');
       await writeFile(settingsFile, JSON.stringify(settings, null, 2) + '\n');
       say(`    settings file ${settingsFile}: pbdemo_GreetingApi -> ${alpha.id}, pbdemo_Salutation = "Good morning"`);
-      const plan = await api('POST', '/environments/test/solutions/plan', { package: artifact.toString('base64'), settings });
-      for (const r of plan.references) say(`    plan: reference ${r.logicalName} ${r.action}, binding ${r.binding.action} ${r.binding.connectionId ?? ''}`);
+      const plan = await api('POST', '/environments/test/solutions/plan', {
+        package: artifact.toString('base64'),
+        settings,
+      });
+      for (const r of plan.references)
+        say(
+          `    plan: reference ${r.logicalName} ${r.action}, binding ${r.binding.action} ${r.binding.connectionId ?? ''}`,
+        );
       for (const f of plan.flows) say(`    plan: flow "${f.name}" ${f.action} -> ${f.outcome}`);
-      if (plan.blockingProblem) throw new PatchbayError({ code: plan.blockingProblem.code, message: `plan blocked: ${plan.blockingProblem.message}`, category: 'internal' });
-      const imported = await api('POST', '/environments/test/solutions/import', { package: artifact.toString('base64'), settings });
+      if (plan.blockingProblem)
+        throw new PatchbayError({
+          code: plan.blockingProblem.code,
+          message: `plan blocked: ${plan.blockingProblem.message}`,
+          category: 'internal',
+        });
+      const imported = await api('POST', '/environments/test/solutions/import', {
+        package: artifact.toString('base64'),
+        settings,
+      });
       for (const f of imported.flows) say(`    imported: flow "${f.name}" is ${f.state}`);
 
       step(6, 'call the flow "Greet caller" over HTTP on its signed callback URL');
@@ -159,7 +205,11 @@ export function register(program: Command, ctx: CliContext): void {
       say(`    callback URL: ${cb.value.replace(/sig=[^&]+/, 'sig=…')} (${cb.method})`);
       const flowBefore = await api('GET', '/environments/test/flows/Greet%20caller');
       const callFlow = async (name: string): Promise<{ status: number; body: Loose; runId: string }> => {
-        const res = await fetch(cb.value, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+        const res = await fetch(cb.value, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name }),
+        });
         const body = (await res.json()) as Loose;
         return { status: res.status, body, runId: res.headers.get('x-ms-workflow-run-id') ?? body?.run ?? '' };
       };
@@ -167,14 +217,23 @@ export function register(program: Command, ctx: CliContext): void {
       say(`    POST {"name":"Ada"} -> ${first.status} ${JSON.stringify(first.body)}`);
       say(`    run ${first.runId} used connection ${alpha.id} (${alpha.displayName})`);
 
-      step(7, 're-bind the reference pbdemo_GreetingApi to the other connection (no change to the flow) and call again');
-      const bind = await api('PUT', '/environments/test/references/pbdemo_GreetingApi/binding', { connectionId: beta.id });
-      say(`    PUT .../references/pbdemo_GreetingApi/binding -> ${bind.connectionId} (was ${bind.previousConnectionId})`);
+      step(
+        7,
+        're-bind the reference pbdemo_GreetingApi to the other connection (no change to the flow) and call again',
+      );
+      const bind = await api('PUT', '/environments/test/references/pbdemo_GreetingApi/binding', {
+        connectionId: beta.id,
+      });
+      say(
+        `    PUT .../references/pbdemo_GreetingApi/binding -> ${bind.connectionId} (was ${bind.previousConnectionId})`,
+      );
       const second = await callFlow('Ada');
       say(`    POST {"name":"Ada"} -> ${second.status} ${JSON.stringify(second.body)}`);
       say(`    run ${second.runId} used connection ${beta.id} (${beta.displayName})`);
       const flowAfter = await api('GET', '/environments/test/flows/Greet%20caller');
-      const unchanged = JSON.stringify(flowAfter.definition) === JSON.stringify(flowBefore.definition) && flowAfter.modifiedOn === flowBefore.modifiedOn;
+      const unchanged =
+        JSON.stringify(flowAfter.definition) === JSON.stringify(flowBefore.definition) &&
+        flowAfter.modifiedOn === flowBefore.modifiedOn;
       say(`    flow definition and modifiedOn unchanged: ${unchanged ? 'yes' : 'NO'} (${flowAfter.modifiedOn})`);
 
       step(8, 'what the run history and the audit log say');
@@ -182,7 +241,9 @@ export function register(program: Command, ctx: CliContext): void {
       for (const r of [first, second]) {
         const run = await api('GET', `/runs/${r.runId}`);
         const d = decrypts.find((a: { details?: { runId?: string } }) => a.details?.runId === r.runId);
-        say(`    run ${r.runId}: ${run.status}, ${run.history.actions.map((a: { name: string; status: string }) => `${a.name} ${a.status}`).join(', ')}; secret.decrypt: ${d ? `action ${d.details.actionName}, connection ${d.details.connectionId}` : 'none'}`);
+        say(
+          `    run ${r.runId}: ${run.status}, ${run.history.actions.map((a: { name: string; status: string }) => `${a.name} ${a.status}`).join(', ')}; secret.decrypt: ${d ? `action ${d.details.actionName}, connection ${d.details.connectionId}` : 'none'}`,
+        );
       }
       const ok =
         first.status === 200 &&
@@ -190,10 +251,20 @@ export function register(program: Command, ctx: CliContext): void {
         first.body?.keyName === 'alpha' &&
         second.body?.keyName === 'beta' &&
         unchanged &&
-        decrypts.some((a: { details?: { runId?: string; connectionId?: string } }) => a.details?.runId === first.runId && a.details?.connectionId === alpha.id) &&
-        decrypts.some((a: { details?: { runId?: string; connectionId?: string } }) => a.details?.runId === second.runId && a.details?.connectionId === beta.id);
+        decrypts.some(
+          (a: { details?: { runId?: string; connectionId?: string } }) =>
+            a.details?.runId === first.runId && a.details?.connectionId === alpha.id,
+        ) &&
+        decrypts.some(
+          (a: { details?: { runId?: string; connectionId?: string } }) =>
+            a.details?.runId === second.runId && a.details?.connectionId === beta.id,
+        );
       say('');
-      say(ok ? `result: the same flow called the Greeting API with the alpha key (run ${first.runId}), then with the beta key (run ${second.runId}), after one re-binding and no change to the flow.` : 'result: the demo did NOT show what it should; see the steps above.');
+      say(
+        ok
+          ? `result: the same flow called the Greeting API with the alpha key (run ${first.runId}), then with the beta key (run ${second.runId}), after one re-binding and no change to the flow.`
+          : 'result: the demo did NOT show what it should; see the steps above.',
+      );
       say('');
       say('where to look:');
       say(`    API            ${server.url}/api/v1   (token: ${token})`);

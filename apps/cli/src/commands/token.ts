@@ -15,13 +15,18 @@ async function principalMap(p: Platform): Promise<Map<string, Principal>> {
 function days(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw usageError('--expires-in-days must be a positive number', { option: 'expires-in-days', value });
+  if (!Number.isFinite(n) || n <= 0)
+    throw usageError('--expires-in-days must be a positive number', { option: 'expires-in-days', value });
   return n;
 }
 
 /** Registers the `token` commands on the program. */
 export function register(program: Command, ctx: CliContext): void {
-  const cmd = program.command('token').description('API tokens (users and service principals) and client credentials (service principals) for the HTTP API');
+  const cmd = program
+    .command('token')
+    .description(
+      'API tokens (users and service principals) and client credentials (service principals) for the HTTP API',
+    );
   cmd
     .command('create')
     .description('create an API token for a principal; the token is printed once and stored hashed')
@@ -34,11 +39,18 @@ export function register(program: Command, ctx: CliContext): void {
       const p = await ctx.platform();
       const expiresInDays = days(o.expiresInDays);
       if (o.as) await p.auth.requirePlatformAdmin(await p.ctx.actor(o.as), 'creating API tokens');
-      const t = await p.auth.createToken({ for: o.for, ...(o.description ? { description: o.description } : {}), ...(expiresInDays ? { expiresInDays } : {}), ...(o.as ? { actor: o.as } : {}) });
+      const t = await p.auth.createToken({
+        for: o.for,
+        ...(o.description ? { description: o.description } : {}),
+        ...(expiresInDays ? { expiresInDays } : {}),
+        ...(o.as ? { actor: o.as } : {}),
+      });
       if (o.json) ctx.printJson({ ...tokenJson(t.record, await principalMap(p)), token: t.token });
       else {
         ctx.println(t.token);
-        ctx.io.err(`created token ${t.record.id} for ${o.for}${t.record.expiresOn ? `, expires ${t.record.expiresOn}` : ''}; it is shown only now\n`);
+        ctx.io.err(
+          `created token ${t.record.id} for ${o.for}${t.record.expiresOn ? `, expires ${t.record.expiresOn}` : ''}; it is shown only now\n`,
+        );
       }
     });
   cmd
@@ -51,7 +63,19 @@ export function register(program: Command, ctx: CliContext): void {
       const pm = await principalMap(p);
       const list = (await p.auth.listTokens(o.for ? { for: o.for } : {})).map((t) => tokenJson(t, pm));
       if (o.json) ctx.printJson(list);
-      else ctx.printTable(['ID', 'PRINCIPAL', 'KIND', 'DESCRIPTION', 'CREATED', 'EXPIRES', 'REVOKED'], list.map((t) => [t.id, t.principal, t.kind, t.description, t.createdOn, t.expiresOn ?? 'never', t.revokedOn ?? '']));
+      else
+        ctx.printTable(
+          ['ID', 'PRINCIPAL', 'KIND', 'DESCRIPTION', 'CREATED', 'EXPIRES', 'REVOKED'],
+          list.map((t) => [
+            t.id,
+            t.principal,
+            t.kind,
+            t.description,
+            t.createdOn,
+            t.expiresOn ?? 'never',
+            t.revokedOn ?? '',
+          ]),
+        );
     });
   cmd
     .command('revoke <id>')
@@ -66,7 +90,9 @@ export function register(program: Command, ctx: CliContext): void {
     });
   cmd
     .command('create-client')
-    .description('create client credentials for a service principal (POST /api/v1/oauth/token); the secret is printed once')
+    .description(
+      'create client credentials for a service principal (POST /api/v1/oauth/token); the secret is printed once',
+    )
     .requiredOption('--for <principal>', 'service principal')
     .option('--description <text>', 'what the credentials are for')
     .option('--expires-in-days <n>', 'expiry in days (default: never)')
@@ -74,8 +100,13 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { for: string; description?: string; expiresInDays?: string; json?: boolean }) => {
       const p = await ctx.platform();
       const expiresInDays = days(o.expiresInDays);
-      const c = await p.auth.createClientCredentials({ for: o.for, ...(o.description ? { description: o.description } : {}), ...(expiresInDays ? { expiresInDays } : {}) });
-      if (o.json) ctx.printJson({ ...clientCredentialJson(c.record, await principalMap(p)), clientSecret: c.clientSecret });
+      const c = await p.auth.createClientCredentials({
+        for: o.for,
+        ...(o.description ? { description: o.description } : {}),
+        ...(expiresInDays ? { expiresInDays } : {}),
+      });
+      if (o.json)
+        ctx.printJson({ ...clientCredentialJson(c.record, await principalMap(p)), clientSecret: c.clientSecret });
       else {
         ctx.println(`client_id=${c.clientId}`);
         ctx.println(`client_secret=${c.clientSecret}`);
@@ -90,9 +121,22 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { for?: string; json?: boolean }) => {
       const p = await ctx.platform();
       const pm = await principalMap(p);
-      const list = (await p.auth.listClientCredentials(o.for ? { for: o.for } : {})).map((c) => clientCredentialJson(c, pm));
+      const list = (await p.auth.listClientCredentials(o.for ? { for: o.for } : {})).map((c) =>
+        clientCredentialJson(c, pm),
+      );
       if (o.json) ctx.printJson(list);
-      else ctx.printTable(['CLIENT ID', 'PRINCIPAL', 'DESCRIPTION', 'CREATED', 'EXPIRES', 'REVOKED'], list.map((c) => [c.clientId, c.principal, c.description, c.createdOn, c.expiresOn ?? 'never', c.revokedOn ?? '']));
+      else
+        ctx.printTable(
+          ['CLIENT ID', 'PRINCIPAL', 'DESCRIPTION', 'CREATED', 'EXPIRES', 'REVOKED'],
+          list.map((c) => [
+            c.clientId,
+            c.principal,
+            c.description,
+            c.createdOn,
+            c.expiresOn ?? 'never',
+            c.revokedOn ?? '',
+          ]),
+        );
     });
   cmd
     .command('revoke-client <clientId>')

@@ -29,7 +29,8 @@ export interface ExportOptions {
   managed?: boolean;
 }
 
-const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const xmlEscape = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A `<Connector>` element naming its part files (the writer fills in the other fields). */
 function connectorElement(name: string, fields: string[]): XmlElement {
@@ -100,7 +101,9 @@ function customConnector(c: Connector): CustomConnectorComponent {
     displayName: c.displayName,
     connectorType: 1,
     openApiDefinition: def?.openApi ?? {},
-    connectionParameters: def?.connectionParameterSets ? { ...(def.connectionParameters ?? {}) } : (def?.connectionParameters ?? {}),
+    connectionParameters: def?.connectionParameterSets
+      ? { ...(def.connectionParameters ?? {}) }
+      : (def?.connectionParameters ?? {}),
     policyTemplateInstances: def?.policyTemplateInstances ?? [],
     parts: fields.map((f) => ({ field: f, ref: `/Connector/${c.id}_${f}.json` })),
     element: connectorElement(c.id, fields),
@@ -129,7 +132,12 @@ export async function buildExportPackage(o: ExportOptions): Promise<SolutionPack
   for (const c of solution.components) {
     if (c.type === 'flow') {
       const f = await repos.flows.get(env.id, c.id);
-      if (!f) throw notFound('SOLUTION_COMPONENT_MISSING', `flow ${c.id} of solution ${solution.uniqueName} no longer exists in ${env.name}`, { solution: solution.uniqueName, flow: c.id });
+      if (!f)
+        throw notFound(
+          'SOLUTION_COMPONENT_MISSING',
+          `flow ${c.id} of solution ${solution.uniqueName} no longer exists in ${env.name}`,
+          { solution: solution.uniqueName, flow: c.id },
+        );
       const text = JSON.stringify(f.definition, null, 2);
       const fileName = `Workflows/${f.name.replace(/[^A-Za-z0-9]+/g, '').slice(0, 40) || 'Flow'}-${f.id.toUpperCase()}.json`;
       const facts = analyzeFlowJson(f.definition, fileName);
@@ -161,7 +169,9 @@ export async function buildExportPackage(o: ExportOptions): Promise<SolutionPack
         logicalName: r.logicalName,
         displayName: r.displayName,
         connectorId: `/providers/Microsoft.PowerApps/apis/${r.connectorId}`,
-        ...(r.customConnectorId ?? connector?.packageConnectorId ? { customConnectorId: r.customConnectorId ?? connector?.packageConnectorId } : {}),
+        ...((r.customConnectorId ?? connector?.packageConnectorId)
+          ? { customConnectorId: r.customConnectorId ?? connector?.packageConnectorId }
+          : {}),
         ...(r.description ? { description: r.description } : {}),
         promptingBehavior: r.promptingBehavior ?? 0,
         stateCode: 0,

@@ -82,21 +82,38 @@ export class AuthService {
    * Creates an API token for a principal.
    * @throws PRINCIPAL_NOT_FOUND, TOKEN_EXPIRY_INVALID (invalid).
    */
-  async createToken(o: { for: string; description?: string; expiresInDays?: number; actor?: string }): Promise<CreatedToken> {
+  async createToken(o: {
+    for: string;
+    description?: string;
+    expiresInDays?: number;
+    actor?: string;
+  }): Promise<CreatedToken> {
     if (o.expiresInDays !== undefined && !(o.expiresInDays > 0 && o.expiresInDays <= 3650)) {
-      throw invalid('TOKEN_EXPIRY_INVALID', `expiry must be between 1 and 3650 days (got ${o.expiresInDays})`, { field: 'expiresInDays', value: o.expiresInDays });
+      throw invalid('TOKEN_EXPIRY_INVALID', `expiry must be between 1 and 3650 days (got ${o.expiresInDays})`, {
+        field: 'expiresInDays',
+        value: o.expiresInDays,
+      });
     }
     return this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(o.actor, tx);
       const p = await this.ctx.principal(o.for, tx);
-      const { token, record } = this.newToken(p.id, 'user', o.description ?? '', o.expiresInDays !== undefined ? o.expiresInDays * 86_400_000 : undefined);
+      const { token, record } = this.newToken(
+        p.id,
+        'user',
+        o.description ?? '',
+        o.expiresInDays !== undefined ? o.expiresInDays * 86_400_000 : undefined,
+      );
       record.createdBy = actor.id;
       await tx.apiTokens.insert(record);
       await this.ctx.audit(tx, {
         actor,
         action: 'token.create',
         target: { type: 'apiToken', id: record.id, name: p.name },
-        after: { principal: p.name, description: record.description, ...(record.expiresOn ? { expiresOn: record.expiresOn } : {}) },
+        after: {
+          principal: p.name,
+          description: record.description,
+          ...(record.expiresOn ? { expiresOn: record.expiresOn } : {}),
+        },
       });
       return { token, record };
     });
@@ -105,7 +122,10 @@ export class AuthService {
   /** Tokens (of one principal when `for` is given), newest first, without hashes. */
   async listTokens(o: { for?: string; kind?: ApiTokenRecord['kind'] } = {}): Promise<ApiTokenRecord[]> {
     const principalId = o.for ? (await this.ctx.principal(o.for)).id : undefined;
-    return this.ctx.store.repos.apiTokens.list({ ...(principalId ? { principalId } : {}), ...(o.kind ? { kind: o.kind } : {}) });
+    return this.ctx.store.repos.apiTokens.list({
+      ...(principalId ? { principalId } : {}),
+      ...(o.kind ? { kind: o.kind } : {}),
+    });
   }
 
   /** A token record by id. @throws TOKEN_NOT_FOUND */
@@ -123,7 +143,13 @@ export class AuthService {
       if (!t) throw notFound('TOKEN_NOT_FOUND', `API token ${o.id} does not exist`, { token: o.id });
       const at = this.ctx.nowIso();
       await tx.apiTokens.revoke(t.id, at);
-      await this.ctx.audit(tx, { actor, action: 'token.revoke', target: { type: 'apiToken', id: t.id }, before: { revokedOn: t.revokedOn ?? null }, after: { revokedOn: t.revokedOn ?? at } });
+      await this.ctx.audit(tx, {
+        actor,
+        action: 'token.revoke',
+        target: { type: 'apiToken', id: t.id },
+        before: { revokedOn: t.revokedOn ?? null },
+        after: { revokedOn: t.revokedOn ?? at },
+      });
       return { ...t, revokedOn: t.revokedOn ?? at };
     });
   }
@@ -132,12 +158,21 @@ export class AuthService {
    * Creates client credentials for a service principal.
    * @throws PRINCIPAL_NOT_FOUND, CLIENT_CREDENTIALS_NOT_SERVICE_PRINCIPAL (invalid).
    */
-  async createClientCredentials(o: { for: string; description?: string; expiresInDays?: number; actor?: string }): Promise<CreatedClientCredentials> {
+  async createClientCredentials(o: {
+    for: string;
+    description?: string;
+    expiresInDays?: number;
+    actor?: string;
+  }): Promise<CreatedClientCredentials> {
     return this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(o.actor, tx);
       const p = await this.ctx.principal(o.for, tx);
       if (p.kind !== 'servicePrincipal') {
-        throw invalid('CLIENT_CREDENTIALS_NOT_SERVICE_PRINCIPAL', `principal ${p.name} is a user; client credentials are for service principals (users get API tokens)`, { principal: p.name });
+        throw invalid(
+          'CLIENT_CREDENTIALS_NOT_SERVICE_PRINCIPAL',
+          `principal ${p.name} is a user; client credentials are for service principals (users get API tokens)`,
+          { principal: p.name },
+        );
       }
       const clientId = `pbc_${randomBytes(12).toString('hex')}`;
       const clientSecret = randomBytes(32).toString('base64url');
@@ -148,10 +183,17 @@ export class AuthService {
         description: o.description ?? '',
         secretHash: sha256(clientSecret),
         createdOn: new Date(now).toISOString(),
-        ...(o.expiresInDays !== undefined ? { expiresOn: new Date(now + o.expiresInDays * 86_400_000).toISOString() } : {}),
+        ...(o.expiresInDays !== undefined
+          ? { expiresOn: new Date(now + o.expiresInDays * 86_400_000).toISOString() }
+          : {}),
       };
       await tx.clientCredentials.insert(record);
-      await this.ctx.audit(tx, { actor, action: 'clientCredentials.create', target: { type: 'clientCredentials', id: clientId, name: p.name }, after: { principal: p.name, description: record.description } });
+      await this.ctx.audit(tx, {
+        actor,
+        action: 'clientCredentials.create',
+        target: { type: 'clientCredentials', id: clientId, name: p.name },
+        after: { principal: p.name, description: record.description },
+      });
       return { clientId, clientSecret, record };
     });
   }
@@ -167,9 +209,14 @@ export class AuthService {
     await this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(o.actor, tx);
       const c = await tx.clientCredentials.get(o.clientId);
-      if (!c) throw notFound('CLIENT_CREDENTIALS_NOT_FOUND', `client ${o.clientId} does not exist`, { clientId: o.clientId });
+      if (!c)
+        throw notFound('CLIENT_CREDENTIALS_NOT_FOUND', `client ${o.clientId} does not exist`, { clientId: o.clientId });
       await tx.clientCredentials.revoke(c.clientId, this.ctx.nowIso());
-      await this.ctx.audit(tx, { actor, action: 'clientCredentials.revoke', target: { type: 'clientCredentials', id: c.clientId } });
+      await this.ctx.audit(tx, {
+        actor,
+        action: 'clientCredentials.revoke',
+        target: { type: 'clientCredentials', id: c.clientId },
+      });
     });
   }
 
@@ -178,8 +225,17 @@ export class AuthService {
    * service principal give a short-lived access token.
    * @throws INVALID_CLIENT (unauthenticated, 401) without saying which part was wrong.
    */
-  async exchangeClientCredentials(o: { clientId: string; clientSecret: string; lifetimeSeconds?: number }): Promise<{ accessToken: string; expiresIn: number; record: ApiTokenRecord }> {
-    const fail = (): PatchbayError => unauthenticated('INVALID_CLIENT', 'client authentication failed: unknown client, wrong secret, or revoked or expired credentials', { clientId: o.clientId });
+  async exchangeClientCredentials(o: {
+    clientId: string;
+    clientSecret: string;
+    lifetimeSeconds?: number;
+  }): Promise<{ accessToken: string; expiresIn: number; record: ApiTokenRecord }> {
+    const fail = (): PatchbayError =>
+      unauthenticated(
+        'INVALID_CLIENT',
+        'client authentication failed: unknown client, wrong secret, or revoked or expired credentials',
+        { clientId: o.clientId },
+      );
     const c = await this.ctx.store.repos.clientCredentials.get(o.clientId);
     if (!c || !sameHash(c.secretHash, sha256(o.clientSecret))) throw fail();
     const now = this.ctx.clock.now();
@@ -197,7 +253,8 @@ export class AuthService {
    * @throws TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED, PRINCIPAL_DISABLED (all unauthenticated, 401).
    */
   async authenticate(token: string | undefined): Promise<Principal> {
-    if (!token) throw unauthenticated('TOKEN_MISSING', 'this endpoint needs a bearer token (Authorization: Bearer pbt_…)');
+    if (!token)
+      throw unauthenticated('TOKEN_MISSING', 'this endpoint needs a bearer token (Authorization: Bearer pbt_…)');
     const now = this.ctx.clock.now();
     const hit = this.cache.get(token);
     if (hit && now - hit.checkedAt < TOKEN_CACHE_MS) {
@@ -211,13 +268,17 @@ export class AuthService {
     if (!m) throw unauthenticated('TOKEN_INVALID', 'the bearer token is not a Patchbay API token');
     const id = m[1]!;
     const t = await this.ctx.store.repos.apiTokens.get(id);
-    if (!t || !sameHash(t.hash, sha256(m[2]!))) throw unauthenticated('TOKEN_INVALID', 'the bearer token is not valid', { token: id });
-    if (t.revokedOn) throw unauthenticated('TOKEN_REVOKED', `API token ${id} was revoked on ${t.revokedOn}`, { token: id });
+    if (!t || !sameHash(t.hash, sha256(m[2]!)))
+      throw unauthenticated('TOKEN_INVALID', 'the bearer token is not valid', { token: id });
+    if (t.revokedOn)
+      throw unauthenticated('TOKEN_REVOKED', `API token ${id} was revoked on ${t.revokedOn}`, { token: id });
     const expiresAt = t.expiresOn ? Date.parse(t.expiresOn) : Number.POSITIVE_INFINITY;
-    if (now >= expiresAt) throw unauthenticated('TOKEN_EXPIRED', `API token ${id} expired on ${t.expiresOn}`, { token: id });
+    if (now >= expiresAt)
+      throw unauthenticated('TOKEN_EXPIRED', `API token ${id} expired on ${t.expiresOn}`, { token: id });
     const p = await this.ctx.store.repos.principals.get(t.principalId);
     if (!p) throw unauthenticated('TOKEN_INVALID', 'the principal of this token no longer exists', { token: id });
-    if (p.status !== 'active') throw unauthenticated('PRINCIPAL_DISABLED', `principal ${p.name} is disabled`, { token: id, principal: p.name });
+    if (p.status !== 'active')
+      throw unauthenticated('PRINCIPAL_DISABLED', `principal ${p.name} is disabled`, { token: id, principal: p.name });
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(token, { principal: p, tokenId: id, expiresAt, checkedAt: now });
     return p;
@@ -234,16 +295,25 @@ export class AuthService {
    * Requires at least `role` in the environment.
    * @throws ROLE_REQUIRED (permission, 403) naming the environment, the role needed and the role held.
    */
-  async requireRole(principal: Principal, environment: { id: string; name: string }, role: Role, action: string): Promise<Role> {
+  async requireRole(
+    principal: Principal,
+    environment: { id: string; name: string },
+    role: Role,
+    action: string,
+  ): Promise<Role> {
     const held = await this.roleIn(principal, environment.id);
     if (!held || ROLE_RANK[held] < ROLE_RANK[role]) {
-      throw forbidden('ROLE_REQUIRED', `${action} in environment ${environment.name} needs the ${role} role; principal ${principal.name} has ${held ?? 'no role'} there`, {
-        environment: environment.name,
-        required: role,
-        role: held ?? null,
-        principal: principal.name,
-        action,
-      });
+      throw forbidden(
+        'ROLE_REQUIRED',
+        `${action} in environment ${environment.name} needs the ${role} role; principal ${principal.name} has ${held ?? 'no role'} there`,
+        {
+          environment: environment.name,
+          required: role,
+          role: held ?? null,
+          principal: principal.name,
+          action,
+        },
+      );
     }
     return held;
   }
@@ -251,7 +321,10 @@ export class AuthService {
   /** True for the local admin and for a principal that is Admin of every environment (and of at least one). */
   async isPlatformAdmin(principal: Principal): Promise<boolean> {
     if (principal.name.toLowerCase() === LOCAL_ADMIN) return true;
-    const [envs, roles] = await Promise.all([this.ctx.store.repos.environments.list(), this.ctx.store.repos.roles.listForPrincipal(principal.id)]);
+    const [envs, roles] = await Promise.all([
+      this.ctx.store.repos.environments.list(),
+      this.ctx.store.repos.roles.listForPrincipal(principal.id),
+    ]);
     if (envs.length === 0) return false;
     const admin = new Set(roles.filter((r) => r.role === 'Admin').map((r) => r.environmentId));
     return envs.every((e) => admin.has(e.id));
@@ -260,15 +333,24 @@ export class AuthService {
   /** @throws PLATFORM_ADMIN_REQUIRED (permission, 403). */
   async requirePlatformAdmin(principal: Principal, action: string): Promise<void> {
     if (!(await this.isPlatformAdmin(principal))) {
-      throw forbidden('PLATFORM_ADMIN_REQUIRED', `${action} needs a platform admin (the local admin, or Admin of every environment); principal ${principal.name} is not one`, {
-        required: 'PlatformAdmin',
-        principal: principal.name,
-        action,
-      });
+      throw forbidden(
+        'PLATFORM_ADMIN_REQUIRED',
+        `${action} needs a platform admin (the local admin, or Admin of every environment); principal ${principal.name} is not one`,
+        {
+          required: 'PlatformAdmin',
+          principal: principal.name,
+          action,
+        },
+      );
     }
   }
 
-  private newToken(principalId: string, kind: ApiTokenRecord['kind'], description: string, lifetimeMs: number | undefined): CreatedToken {
+  private newToken(
+    principalId: string,
+    kind: ApiTokenRecord['kind'],
+    description: string,
+    lifetimeMs: number | undefined,
+  ): CreatedToken {
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const now = this.ctx.clock.now();

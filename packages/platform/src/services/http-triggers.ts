@@ -18,8 +18,24 @@
  */
 import { createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createHttpClient, httpPolicyFromEnvironment, type OutboundHttpClient } from '@patchbay/connectors';
-import { conflict, invalid, notReady, type CallbackKeyRecord, type Environment, type Flow, type Principal, type Run } from '@patchbay/core';
-import { compileDefinition, runRecord, startRun, type RunRecord, type RunResponse, type RunState } from '@patchbay/engine';
+import {
+  conflict,
+  invalid,
+  notReady,
+  type CallbackKeyRecord,
+  type Environment,
+  type Flow,
+  type Principal,
+  type Run,
+} from '@patchbay/core';
+import {
+  compileDefinition,
+  runRecord,
+  startRun,
+  type RunRecord,
+  type RunResponse,
+  type RunState,
+} from '@patchbay/engine';
 import type { PlatformContext } from '../context.js';
 import { effectiveVariableValues } from '../deploy/variables.js';
 import { runFlow, type ChildFlowResolver } from '../runner/index.js';
@@ -110,7 +126,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** `definition` of a flow file (`{properties: {definition}}`, `{definition}` or a bare definition). */
 function definitionOf(flowFile: unknown): Record<string, unknown> {
-  if (isObject(flowFile) && isObject(flowFile.properties) && isObject(flowFile.properties.definition)) return flowFile.properties.definition;
+  if (isObject(flowFile) && isObject(flowFile.properties) && isObject(flowFile.properties.definition))
+    return flowFile.properties.definition;
   if (isObject(flowFile) && isObject(flowFile.definition)) return flowFile.definition;
   return isObject(flowFile) ? flowFile : {};
 }
@@ -126,11 +143,15 @@ export function requestTriggerOf(flow: Flow, name?: string): { name: string; met
     const method = typeof inputs.method === 'string' && inputs.method ? inputs.method.toUpperCase() : undefined;
     return { name: n, method };
   }
-  throw conflict('FLOW_NO_REQUEST_TRIGGER', `flow ${flow.name} has no Request trigger${name ? ` named ${name}` : ''}: only Request triggers have a callback URL`, {
-    flow: flow.name,
-    ...(name ? { trigger: name } : {}),
-    triggers: entries.map(([n, t]) => ({ name: n, type: isObject(t) ? t.type : undefined })),
-  });
+  throw conflict(
+    'FLOW_NO_REQUEST_TRIGGER',
+    `flow ${flow.name} has no Request trigger${name ? ` named ${name}` : ''}: only Request triggers have a callback URL`,
+    {
+      flow: flow.name,
+      ...(name ? { trigger: name } : {}),
+      triggers: entries.map(([n, t]) => ({ name: n, type: isObject(t) ? t.type : undefined })),
+    },
+  );
 }
 
 function hasResponseAction(actions: unknown): boolean {
@@ -141,14 +162,35 @@ function hasResponseAction(actions: unknown): boolean {
     if (hasResponseAction(a.actions)) return true;
     if (isObject(a.else) && hasResponseAction(a.else.actions)) return true;
     if (isObject(a.default) && hasResponseAction(a.default.actions)) return true;
-    if (isObject(a.cases)) for (const c of Object.values(a.cases)) if (isObject(c) && hasResponseAction(c.actions)) return true;
+    if (isObject(a.cases))
+      for (const c of Object.values(a.cases)) if (isObject(c) && hasResponseAction(c.actions)) return true;
   }
   return false;
 }
 
 /** Action types the engine runs inside a step, without a command to the runner (docs/engine.md §1). */
 const BUILT_IN = new Set(
-  ['Compose', 'InitializeVariable', 'SetVariable', 'IncrementVariable', 'DecrementVariable', 'AppendToArrayVariable', 'AppendToStringVariable', 'If', 'Switch', 'Foreach', 'Until', 'Scope', 'Terminate', 'Response', 'Query', 'Select', 'Join', 'Table', 'ParseJson'].map((t) => t.toLowerCase()),
+  [
+    'Compose',
+    'InitializeVariable',
+    'SetVariable',
+    'IncrementVariable',
+    'DecrementVariable',
+    'AppendToArrayVariable',
+    'AppendToStringVariable',
+    'If',
+    'Switch',
+    'Foreach',
+    'Until',
+    'Scope',
+    'Terminate',
+    'Response',
+    'Query',
+    'Select',
+    'Join',
+    'Table',
+    'ParseJson',
+  ].map((t) => t.toLowerCase()),
 );
 
 /** True when some action (at any depth) is not built in: HTTP, connector, child flow, Wait, or a type Patchbay does not know. */
@@ -161,7 +203,8 @@ function hasIOAction(actions: unknown): boolean {
     if (hasIOAction(a.actions)) return true;
     if (isObject(a.else) && hasIOAction(a.else.actions)) return true;
     if (isObject(a.default) && hasIOAction(a.default.actions)) return true;
-    if (isObject(a.cases)) for (const c of Object.values(a.cases)) if (isObject(c) && hasIOAction(c.actions)) return true;
+    if (isObject(a.cases))
+      for (const c of Object.values(a.cases)) if (isObject(c) && hasIOAction(c.actions)) return true;
   }
   return false;
 }
@@ -201,29 +244,68 @@ export class HttpTriggerService {
    * The callback URL of a flow's Request trigger; creates its signing key on first use.
    * @throws FLOW_NOT_FOUND, FLOW_NO_REQUEST_TRIGGER.
    */
-  async listCallbackUrl(o: { environment: string; flow: string; trigger?: string; actor?: string }): Promise<CallbackUrl> {
+  async listCallbackUrl(o: {
+    environment: string;
+    flow: string;
+    trigger?: string;
+    actor?: string;
+  }): Promise<CallbackUrl> {
     const env = await this.environments.get(o.environment);
     const flow = await this.flows.get(env.name, o.flow);
     const trig = requestTriggerOf(flow, o.trigger);
-    const active = await this.ctx.store.repos.callbackKeys.list({ environmentId: env.id, flowId: flow.id, activeOnly: true });
+    const active = await this.ctx.store.repos.callbackKeys.list({
+      environmentId: env.id,
+      flowId: flow.id,
+      activeOnly: true,
+    });
     let record = active.find((k) => k.triggerName.toLowerCase() === trig.name.toLowerCase());
     if (!record) {
       record = await this.ctx.store.transaction(async (tx) => {
         const actor = await this.ctx.actor(o.actor, tx);
-        const k: CallbackKeyRecord = { id: randomBytes(12).toString('hex'), environmentId: env.id, flowId: flow.id, triggerName: trig.name, createdOn: this.ctx.nowIso() };
+        const k: CallbackKeyRecord = {
+          id: randomBytes(12).toString('hex'),
+          environmentId: env.id,
+          flowId: flow.id,
+          triggerName: trig.name,
+          createdOn: this.ctx.nowIso(),
+        };
         await tx.callbackKeys.insert(k);
-        await this.ctx.vault.put(tx, { environmentId: env.id, ownerId: keyOwner(k.id), name: SIGNING_KEY, value: randomBytes(32).toString('base64') });
-        await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'flow.callbackUrl.create', target: { type: 'flow', id: flow.id, name: flow.name }, after: { trigger: trig.name, keyId: k.id } });
+        await this.ctx.vault.put(tx, {
+          environmentId: env.id,
+          ownerId: keyOwner(k.id),
+          name: SIGNING_KEY,
+          value: randomBytes(32).toString('base64'),
+        });
+        await this.ctx.audit(tx, {
+          actor,
+          environmentId: env.id,
+          action: 'flow.callbackUrl.create',
+          target: { type: 'flow', id: flow.id, name: flow.name },
+          after: { trigger: trig.name, keyId: k.id },
+        });
         return k;
       });
     }
     const entry = await this.loadKey(record.id);
-    if (!entry) throw notReady('CALLBACK_KEY_UNAVAILABLE', `the signing key of ${flow.name}'s callback URL cannot be read`, { flow: flow.name });
-    return { url: this.urlOf(entry), keyId: record.id, trigger: trig.name, ...(trig.method ? { method: trig.method } : {}) };
+    if (!entry)
+      throw notReady('CALLBACK_KEY_UNAVAILABLE', `the signing key of ${flow.name}'s callback URL cannot be read`, {
+        flow: flow.name,
+      });
+    return {
+      url: this.urlOf(entry),
+      keyId: record.id,
+      trigger: trig.name,
+      ...(trig.method ? { method: trig.method } : {}),
+    };
   }
 
   /** Revokes every callback URL of a flow (or of one trigger): they answer 401 from now on. Returns the revoked key ids. */
-  async revokeCallbackUrls(o: { environment: string; flow: string; trigger?: string; actor?: string }): Promise<string[]> {
+  async revokeCallbackUrls(o: {
+    environment: string;
+    flow: string;
+    trigger?: string;
+    actor?: string;
+  }): Promise<string[]> {
     const env = await this.environments.get(o.environment);
     const flow = await this.flows.get(env.name, o.flow);
     return this.ctx.store.transaction(async (tx) => {
@@ -237,7 +319,13 @@ export class HttpTriggerService {
         await tx.secrets.deleteByOwner(keyOwner(k.id));
         this.keys.delete(k.id);
       }
-      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'flow.callbackUrl.revoke', target: { type: 'flow', id: flow.id, name: flow.name }, details: { keyIds: keys.map((k) => k.id) } });
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: env.id,
+        action: 'flow.callbackUrl.revoke',
+        target: { type: 'flow', id: flow.id, name: flow.name },
+        details: { keyIds: keys.map((k) => k.id) },
+      });
       return keys.map((k) => k.id);
     });
   }
@@ -249,26 +337,43 @@ export class HttpTriggerService {
    */
   async invoke(req: TriggerRequest): Promise<TriggerAnswer> {
     const key = this.keys.get(req.keyId) ?? (await this.loadKey(req.keyId));
-    if (!key || req.sig === undefined || req.sig.length !== key.sigText.length || !timingSafeEqual(Buffer.from(req.sig), key.sig)) {
-      throw unauthenticated('CALLBACK_SIGNATURE_INVALID', 'the callback URL is not valid: unknown or revoked key, or wrong signature', { keyId: req.keyId });
+    if (
+      !key ||
+      req.sig === undefined ||
+      req.sig.length !== key.sigText.length ||
+      !timingSafeEqual(Buffer.from(req.sig), key.sig)
+    ) {
+      throw unauthenticated(
+        'CALLBACK_SIGNATURE_INVALID',
+        'the callback URL is not valid: unknown or revoked key, or wrong signature',
+        { keyId: req.keyId },
+      );
     }
     const now = this.ctx.clock.now();
     if (now - key.checkedAt > KEY_RECHECK_MS) this.recheckKey(key, now);
     const entry = await this.flowEntry(key.record, now);
     const { flow } = entry;
     if (flow.state !== 'On') {
-      throw notReady('FLOW_NOT_ON', `flow ${flow.name} is ${flow.state}: ${flow.reasons.map((r) => r.message).join('; ') || 'turned off'}`, {
-        flow: flow.name,
-        state: flow.state,
-        reasons: flow.reasons,
-      });
+      throw notReady(
+        'FLOW_NOT_ON',
+        `flow ${flow.name} is ${flow.state}: ${flow.reasons.map((r) => r.message).join('; ') || 'turned off'}`,
+        {
+          flow: flow.name,
+          state: flow.state,
+          reasons: flow.reasons,
+        },
+      );
     }
     if (entry.method && entry.method !== req.method.toUpperCase()) {
-      throw invalid('TRIGGER_METHOD_NOT_ALLOWED', `trigger ${entry.trigger} of flow ${flow.name} accepts ${entry.method} requests only (got ${req.method})`, {
-        flow: flow.name,
-        trigger: entry.trigger,
-        method: entry.method,
-      });
+      throw invalid(
+        'TRIGGER_METHOD_NOT_ALLOWED',
+        `trigger ${entry.trigger} of flow ${flow.name} accepts ${entry.method} requests only (got ${req.method})`,
+        {
+          flow: flow.name,
+          trigger: entry.trigger,
+          method: entry.method,
+        },
+      );
     }
     return this.start(entry, key, req);
   }
@@ -341,9 +446,13 @@ export class HttpTriggerService {
     const repos = this.ctx.store.repos;
     const env = await repos.environments.get(key.environmentId);
     const flow = env ? await repos.flows.get(env.id, key.flowId) : undefined;
-    if (!env || !flow) throw unauthenticated('CALLBACK_SIGNATURE_INVALID', 'the callback URL is not valid: its flow no longer exists', { keyId: key.id });
+    if (!env || !flow)
+      throw unauthenticated('CALLBACK_SIGNATURE_INVALID', 'the callback URL is not valid: its flow no longer exists', {
+        keyId: key.id,
+      });
     const owner = await repos.principals.get(flow.ownerId);
-    if (!owner) throw notReady('FLOW_OWNER_MISSING', `the owner of flow ${flow.name} no longer exists`, { flow: flow.name });
+    if (!owner)
+      throw notReady('FLOW_OWNER_MISSING', `the owner of flow ${flow.name} no longer exists`, { flow: flow.name });
     // The engine matches parameters' `metadata.schemaName` exactly: key values by the definitions' own spelling.
     const effective = await effectiveVariableValues(this.ctx, env.id);
     const variables: Record<string, string> = {};
@@ -360,7 +469,11 @@ export class HttpTriggerService {
     const previous = this.flowCache.get(`${env.id}/${flow.id}`);
     // Keep the same definition object while the definition is unchanged: the engine's compiled
     // plan is cached per definition object.
-    if (previous && previous.flow.modifiedOn === flow.modifiedOn && JSON.stringify(previous.flow.definition) === JSON.stringify(flow.definition)) {
+    if (
+      previous &&
+      previous.flow.modifiedOn === flow.modifiedOn &&
+      JSON.stringify(previous.flow.definition) === JSON.stringify(flow.definition)
+    ) {
       flow.definition = previous.flow.definition;
     }
     const entry: FlowEntry = {
@@ -375,13 +488,17 @@ export class HttpTriggerService {
       method: trig.method,
       hasResponse: hasResponseAction(definitionOf(flow.definition).actions),
       hasIO: hasIOAction(definitionOf(flow.definition).actions),
-      usesConnectors: flow.connections.length > 0 || [...childFlows.values()].some((c) => c.connections.length > 0 || c.childFlowIds.length > 0),
+      usesConnectors:
+        flow.connections.length > 0 ||
+        [...childFlows.values()].some((c) => c.connections.length > 0 || c.childFlowIds.length > 0),
       http: this.httpClient(env),
       workflow: { id: flow.id, displayName: flow.name, environmentName: env.name },
       resolveChildFlow: async (workflowId) => {
         const id = workflowId.replace(/[{}]/g, '').toLowerCase();
         const child = childFlows.get(id) ?? (await repos.flows.get(env.id, id));
-        return child ? { flow: child.definition, workflow: { id: child.id, displayName: child.name, environmentName: env.name } } : undefined;
+        return child
+          ? { flow: child.definition, workflow: { id: child.id, displayName: child.name, environmentName: env.name } }
+          : undefined;
       },
     };
     this.flowCache.set(`${env.id}/${flow.id}`, entry);
@@ -417,7 +534,15 @@ export class HttpTriggerService {
       ...(record.endTime ? { endTime: record.endTime } : {}),
       ...(record.durationMs !== undefined ? { durationMs: record.durationMs } : {}),
       ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
-      ...(capped.response ? { response: { statusCode: capped.response.statusCode, ...(capped.response.headers ? { headers: capped.response.headers } : {}), body: capped.response.body } } : {}),
+      ...(capped.response
+        ? {
+            response: {
+              statusCode: capped.response.statusCode,
+              ...(capped.response.headers ? { headers: capped.response.headers } : {}),
+              body: capped.response.body,
+            },
+          }
+        : {}),
       record: capped,
     };
   }
@@ -430,7 +555,12 @@ export class HttpTriggerService {
   private async startBuiltIn(entry: FlowEntry, key: KeyEntry, req: TriggerRequest): Promise<TriggerAnswer | undefined> {
     const runId = randomUUID();
     const at = new Date(this.ctx.clock.now()).toISOString();
-    const trigger: { body?: unknown; headers?: Record<string, string>; queries?: Record<string, string>; method: string } = { method: req.method };
+    const trigger: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      queries?: Record<string, string>;
+      method: string;
+    } = { method: req.method };
     if (req.body !== undefined) trigger.body = req.body;
     if (req.headers) trigger.headers = req.headers;
     if (req.queries) trigger.queries = req.queries;
@@ -449,9 +579,13 @@ export class HttpTriggerService {
       return undefined;
     }
     let response: RunResponse | undefined;
-    for (const c of commands) if (c.type === 'respond') response = { action: c.action, statusCode: c.statusCode, headers: c.headers, body: c.body };
+    for (const c of commands)
+      if (c.type === 'respond')
+        response = { action: c.action, statusCode: c.statusCode, headers: c.headers, body: c.body };
     await this.batcher.insert(this.runRow(entry, runRecord(state), state, runId));
-    const headers: Record<string, string> = response ? { ...response.headers, 'x-ms-workflow-run-id': runId } : { 'x-ms-workflow-run-id': runId };
+    const headers: Record<string, string> = response
+      ? { ...response.headers, 'x-ms-workflow-run-id': runId }
+      : { 'x-ms-workflow-run-id': runId };
     if (response) return { statusCode: response.statusCode, headers, body: response.body, runId };
     return { statusCode: 202, headers, body: { runId, status: state.status }, runId };
   }
@@ -484,7 +618,9 @@ export class HttpTriggerService {
     const rows: Run[] = [];
     let ended = false;
     const http = entry.http;
-    const invoker = entry.usesConnectors ? this.runs.invokerFactory?.({ environmentId: entry.env.id, flow: entry.flow, actor: entry.owner, runId, http }) : undefined;
+    const invoker = entry.usesConnectors
+      ? this.runs.invokerFactory?.({ environmentId: entry.env.id, flow: entry.flow, actor: entry.owner, runId, http })
+      : undefined;
     const done = runFlow({
       flow: entry.flow.definition,
       runId,
@@ -547,6 +683,11 @@ export class HttpTriggerService {
     }
     const headers: Record<string, string> = { ...(response?.headers ?? {}), 'x-ms-workflow-run-id': runId };
     if (response) return { statusCode: response.statusCode, headers, body: response.body, runId };
-    return { statusCode: 202, headers, body: { runId, status: ended ? rows.find((r) => r.id === runId)?.status ?? 'Succeeded' : 'Running' }, runId };
+    return {
+      statusCode: 202,
+      headers,
+      body: { runId, status: ended ? (rows.find((r) => r.id === runId)?.status ?? 'Succeeded') : 'Running' },
+      runId,
+    };
   }
 }
