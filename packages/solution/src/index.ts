@@ -14,6 +14,7 @@ export {
   parseSolutionFiles,
   renderSolutionFiles,
   contentTypesFor,
+  dataverseZipOrder,
   findFlow,
   solutionCounts,
   type SolutionFiles,

@@ -644,8 +644,76 @@ export function renderSolutionFiles(pkg: SolutionPackage, layout: SolutionLayout
   }
   for (const f of pkg.files) put(f.path, f.data);
   for (const [p, d] of envFiles) put(p, d);
-  if (zip) put('[Content_Types].xml', pkg.sources.contentTypesXml ?? contentTypesFor([...out.keys()]));
+  if (zip && pkg.sources.contentTypesXml) put('[Content_Types].xml', pkg.sources.contentTypesXml);
+  else if (zip) {
+    // No [Content_Types].xml to keep (a tree, or a zip without one): entries in Dataverse's order,
+    // then the content types generated from that order, as Dataverse writes them.
+    const ordered = dataverseZipOrder([...out.keys()], renderedCustomizations(out));
+    const sorted: SolutionFiles = new Map(ordered.map((p) => [p, out.get(p) as Buffer]));
+    sorted.set('[Content_Types].xml', contentTypesFor(ordered));
+    return sorted;
+  }
   return out;
+}
+
+function renderedCustomizations(files: SolutionFiles): string {
+  const data = files.get('customizations.xml');
+  return data ? decodeText(data).text : '';
+}
+
+/** Top-level folders in the order Dataverse exports them (corpus zips); others go before `environmentvariabledefinitions`. */
+const ZIP_FOLDER_ORDER = ['workflows', 'connector', 'canvasapps', 'assets', 'botcomponents', 'bots'];
+/** Folders whose files Dataverse writes in the order customizations.xml names them. */
+const MENTION_ORDERED = new Set(['workflows', 'canvasapps']);
+
+function folderRank(path: string): number {
+  const top = path.includes('/') ? path.slice(0, path.indexOf('/')).toLowerCase() : '';
+  if (top === '') return path.toLowerCase() === 'customizations.xml' ? -2 : -1;
+  if (top === 'environmentvariabledefinitions') return ZIP_FOLDER_ORDER.length + 1;
+  const i = ZIP_FOLDER_ORDER.indexOf(top);
+  return i < 0 ? ZIP_FOLDER_ORDER.length : i;
+}
+
+/** Compares paths folder by folder, case-insensitively, a folder's files before its sub-folders. */
+function comparePaths(a: string, b: string): number {
+  const as = a.toLowerCase().split('/');
+  const bs = b.toLowerCase().split('/');
+  for (let i = 0; ; i++) {
+    const aFile = i === as.length - 1;
+    const bFile = i === bs.length - 1;
+    if (aFile !== bFile) return aFile ? -1 : 1;
+    const x = as[i] as string;
+    const y = bs[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
+    if (aFile) return a < b ? -1 : a > b ? 1 : 0;
+  }
+}
+
+/**
+ * Zip entry order of an exported solution, as far as the package records it (checked on the
+ * corpus zips): customizations.xml, solution.xml, then by folder — Workflows, Connector,
+ * CanvasApps, Assets, botcomponents, bots, any other folder, environmentvariabledefinitions —;
+ * flow files and canvas app files in the order customizations.xml names them; everything else
+ * folder by folder, case-insensitively, a folder's files before its sub-folders.
+ */
+export function dataverseZipOrder(paths: readonly string[], customizationsXml: string): string[] {
+  const mention = new Map<string, number>();
+  for (const m of customizationsXml.matchAll(/>\/([^<>\s]+)</g)) {
+    const key = (m[1] as string).toLowerCase();
+    if (!mention.has(key)) mention.set(key, m.index);
+  }
+  const mentionOf = (p: string): number => {
+    const top = p.slice(0, Math.max(p.indexOf('/'), 0)).toLowerCase();
+    return MENTION_ORDERED.has(top) ? (mention.get(p.toLowerCase()) ?? Infinity) : Infinity;
+  };
+  return [...paths].sort((a, b) => {
+    const r = folderRank(a) - folderRank(b);
+    if (r !== 0) return r;
+    const ma = mentionOf(a);
+    const mb = mentionOf(b);
+    if (ma !== mb) return ma < mb ? -1 : 1;
+    return comparePaths(a, b);
+  });
 }
 
 /** Reads the counts a package holds (for reports and the corpus test). */
