@@ -322,3 +322,35 @@ describe('9. the decimal range is enforced (.NET OverflowException)', () => {
     );
   });
 });
+
+describe('12. date edge cases', () => {
+  it("'%%' and a trailing '%' are format errors; '%d' is the one-character custom format", () => {
+    expect(err("@formatDateTime('2025-03-09T10:30:00Z', '%%')").code).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(err("@formatDateTime('2025-03-09T10:30:00Z', 'yyyy%')").code).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(ev("@formatDateTime('2025-03-09T10:30:00Z', '%d')")).toBe('9');
+    expect(ev("@formatDateTime('2025-03-09T10:30:00Z', '%d%M')")).toBe('93');
+  });
+
+  it('rounds an eighth fractional digit into the next second', () => {
+    expect(ev("@formatDateTime('2025-03-09T10:30:00.99999999Z')")).toBe('2025-03-09T10:30:01.0000000Z');
+    expect(ev("@formatDateTime('2025-03-09T23:59:59.99999996')")).toBe('2025-03-10T00:00:00.0000000');
+    expect(ev("@formatDateTime('2025-03-09T10:30:00.99999994Z')")).toBe('2025-03-09T10:30:00.9999999Z');
+    expect(ev("@formatDateTime('03/09/2025 10:30:00.999999999')")).toBe('2025-03-09T10:30:01.0000000');
+    expect(err("@formatDateTime('9999-12-31T23:59:59.99999999Z')").code).toBe('EXPRESSION_FUNCTION_ERROR');
+  });
+
+  it('accepts offsets up to ±14:00 only', () => {
+    expect(ev("@formatDateTime('2025-03-09T10:30:00+14:00')")).toBe('2025-03-08T20:30:00.0000000Z');
+    expect(ev("@formatDateTime('2025-03-09T10:30:00-14:00')")).toBe('2025-03-10T00:30:00.0000000Z');
+    for (const t of [
+      '2025-03-09T10:30:00+14:01',
+      '2025-03-09T10:30:00-14:30',
+      '2025-03-09T10:30:00+1500',
+      '03/09/2025 10:30:00 +15:00',
+    ])
+      expect(err(`@formatDateTime('${t}')`).code).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(err("@parseDateTime('2025-03-09 10:30 +15:00', 'en-US', 'yyyy-MM-dd HH:mm zzz')").code).toBe(
+      'EXPRESSION_FUNCTION_ERROR',
+    );
+  });
+});

@@ -213,7 +213,6 @@ export function parseIso(s: string): DateTimeValue | undefined {
         while (i < n && digitAt(s, i) >= 0) i++;
         if (i === start) return undefined;
         ticks = fracTicksAt(s, start, i);
-        if (ticks >= 10_000_000) return undefined;
       }
     }
   }
@@ -235,15 +234,39 @@ export function parseIso(s: string): DateTimeValue | undefined {
         om = num(s, j, 2);
         j += 2;
       }
-      if (om < 0 || oh > 14 || om > 59) return undefined;
+      if (om < 0 || om > 59 || oh * 60 + om > MAX_OFFSET_MIN) return undefined;
       offsetMin = (c === 45 ? -1 : 1) * (oh * 60 + om);
       i = j;
     }
   }
   if (i !== n) return undefined;
-  const v = fromFields(y, mo, d, h, mi, sec, ticks, 'unspecified');
+  const v = fromFieldsRounded(y, mo, d, h, mi, sec, ticks, 'unspecified');
   if (!v) return undefined;
   return offsetMin === undefined ? v : withOffset(v, offsetMin);
+}
+
+/** Largest UTC offset .NET accepts (`DateTimeOffset`: ±14:00), in minutes. */
+export const MAX_OFFSET_MIN = 14 * 60;
+
+/**
+ * {@link fromFields} for parsed text whose fraction was rounded to seven digits: a fraction that
+ * rounded up to a whole second (`10:30:00.99999999` → `10:30:01`) carries into the seconds, as
+ * .NET's parser does. Undefined when a field is out of range or the carry leaves 9999-12-31.
+ */
+function fromFieldsRounded(
+  y: number,
+  m: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ticks: number,
+  kind: DateTimeValue['kind'],
+): DateTimeValue | undefined {
+  if (ticks < 10_000_000) return fromFields(y, m, d, h, mi, s, ticks, kind);
+  const v = fromFields(y, m, d, h, mi, s, ticks - 10_000_000, kind);
+  if (!v || v.ms + 1000 > MAX_MS) return undefined;
+  return { ms: v.ms + 1000, frac: v.frac, kind };
 }
 
 interface Token {
@@ -426,6 +449,7 @@ export function parseTimestamp(text: string, culture: Culture = DEFAULT_CULTURE)
           i += 2;
         }
       }
+      if (om > 59 || oh * 60 + om > MAX_OFFSET_MIN) return undefined;
       offsetMin = (tok.v === '-' ? -1 : 1) * (oh * 60 + om);
       continue;
     }
@@ -478,7 +502,7 @@ export function parseTimestamp(text: string, culture: Culture = DEFAULT_CULTURE)
     if (pm && h < 12) h += 12;
     if (!pm && h === 12) h = 0;
   }
-  const v = fromFields(y, mo, d, h, mi, sec, ticks, 'unspecified');
+  const v = fromFieldsRounded(y, mo, d, h, mi, sec, ticks, 'unspecified');
   if (!v) return undefined;
   return offsetMin === undefined ? v : withOffset(v, offsetMin);
 }
@@ -587,7 +611,15 @@ function tokenizeFormat(site: CallSite | undefined, pattern: string): FormatToke
       continue;
     }
     if (ch === '%') {
-      i++;
+      // .NET: '%c' formats the single character c as a custom format; '%' at the end or '%%' is a FormatException
+      const next = pattern[i + 1];
+      if (next === undefined || next === '%') {
+        if (site) fail(site, `the format '${pattern}' has a '%' that is not followed by a format character`);
+        throw new Error('dangling %');
+      }
+      flush();
+      out.push(...tokenizeFormat(site, next));
+      i += 2;
       continue;
     }
     if (ch === ':' || ch === '/') {
@@ -916,6 +948,7 @@ export function parseExact(site: CallSite, text: string, format: string, culture
           if (t.k === 'K') break;
           return undefined;
         }
+        if (Number(m[3] ?? 0) > 59 || Number(m[2]) * 60 + Number(m[3] ?? 0) > MAX_OFFSET_MIN) return undefined;
         offsetMin = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0));
         i += m[0].length;
         break;
