@@ -72,8 +72,8 @@ describe('crash test: server + two workers on PostgreSQL, one worker killed with
     const callback = await platform.triggers.listCallbackUrl({ environment: 'dev', flow: 'DelayThenCount' });
     const url = server.url + callback.url.slice(callback.url.indexOf('/api/v1/'));
     const workers = [
-      spawnCli([...globals, 'worker', '--concurrency', '25'], env),
-      spawnCli([...globals, 'worker', '--concurrency', '25'], env),
+      spawnCli([...globals, 'worker', '--concurrency', '10'], env),
+      spawnCli([...globals, 'worker', '--concurrency', '10'], env),
     ];
     procs.push(...workers);
     await Promise.all(workers.map((w) => w.waitForLine(/"msg":"worker ready"/)));

@@ -8,7 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ExecutionService, executionConfig, type Platform } from '@patchbay/platform';
+import { randomBytes } from 'node:crypto';
+import { createPlatform, ExecutionService, executionConfig, loadKeyring, type Platform } from '@patchbay/platform';
 import type { RunRecord } from '@patchbay/engine';
 import { seedFlow, testPlatform } from '../../../test-support/platform.js';
 
@@ -357,5 +358,35 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
       flowId: 'bbbbbbbb-0000-0000-0000-000000000042',
     });
     expect(children).toMatchObject([{ status: 'Succeeded', startedBy: 'child' }]);
+  });
+
+  it('fails a run whose state the worker cannot decrypt (another master key), after its job attempts, with the key error code', async () => {
+    await seedFlow(p, {
+      environment: 'dev',
+      id: 'bbbbbbbb-0000-0000-0000-000000000051',
+      name: 'Plain',
+      owner: 'admin',
+      connections: [],
+      definition: flowFile({ Say: { type: 'Compose', inputs: 'hi' } }),
+    });
+    const server = await service({ env: { PATCHBAY_JOB_ATTEMPTS: '1' } }); // attempts are set on the job when it is added
+    const run = await server.enqueue({ environment: 'dev', flow: 'Plain' });
+    const other = await createPlatform({
+      store: p.store,
+      keyring: loadKeyring({
+        env: { PATCHBAY_MASTER_KEY: randomBytes(32).toString('base64') },
+        dataDir: '/nonexistent',
+      }),
+    });
+    const wrongKey = await ExecutionService.create({
+      platform: other,
+      config: executionConfig({ PATCHBAY_JOB_ATTEMPTS: '1', PATCHBAY_QUEUE_POLL_MS: '50' }, { queue: 'embedded' }),
+      kind: 'test',
+    });
+    services.push(wrongKey);
+    await wrongKey.startWorkers(1);
+    const [ended] = await allEnded([run.id]);
+    expect(ended).toMatchObject({ status: 'Failed', error: { code: 'MASTER_KEY_UNKNOWN' } });
+    expect((await p.store.repos.runStates.get(run.id))?.phase).toBe('done');
   });
 });

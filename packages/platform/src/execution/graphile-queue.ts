@@ -28,6 +28,8 @@ export interface GraphileQueueOptions {
   /** Poll interval for jobs due later (ms). */
   pollMs: number;
   maxAttempts: number;
+  /** Most connections of graphile-worker's own pool (default 4). */
+  poolSize?: number;
 }
 
 /** graphile-worker's log lines go to our structured logger (debug lines dropped). */
@@ -82,7 +84,8 @@ export class GraphileQueue implements ExecutionQueue {
     this.runner = await runGraphile({
       connectionString: this.o.databaseUrl,
       concurrency: Math.max(1, o.concurrency),
-      maxPoolSize: Math.max(4, o.concurrency + 2),
+      // Handlers use the store's pool, not graphile-worker's: its pool only fetches and completes jobs.
+      maxPoolSize: Math.max(2, Math.min(o.concurrency + 1, this.o.poolSize ?? 4)),
       noHandleSignals: true,
       pollInterval: this.o.pollMs,
       logger: graphileLogger(this.o.logger),

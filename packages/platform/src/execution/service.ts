@@ -98,6 +98,7 @@ export class ExecutionService implements ExecutionHost {
   private readonly responses = new Map<string, RunResponse>();
   private scheduler: Scheduler | undefined;
   private inboxPoller: ReturnType<typeof setInterval> | undefined;
+  private pruner: ReturnType<typeof setInterval> | undefined;
   private workersStarted = false;
   private stopped = false;
   private registered = false;
@@ -125,6 +126,7 @@ export class ExecutionService implements ExecutionHost {
         databaseUrl: config.databaseUrl,
         logger,
         pollMs: config.graphilePollMs,
+        poolSize: config.graphilePoolSize,
         maxAttempts: config.maxJobAttempts,
       });
     } else {
@@ -506,6 +508,14 @@ export class ExecutionService implements ExecutionHost {
     if (this.scheduler) return;
     this.scheduler = new Scheduler(this);
     this.scheduler.start();
+    // Servers also drop the done states of runs that retention pruned.
+    this.pruner = setInterval(() => {
+      void this.platform.ctx.store.repos.runStates
+        .pruneOrphanedDone()
+        .then((n) => n > 0 && this.logger.info({ states: n }, 'pruned states of deleted runs'))
+        .catch(() => undefined);
+    }, 600_000);
+    this.pruner.unref?.();
   }
 
   /** The scheduler, when started. */
@@ -629,6 +639,7 @@ export class ExecutionService implements ExecutionHost {
     this.stopped = true;
     this.scheduler?.stop();
     if (this.inboxPoller) clearInterval(this.inboxPoller);
+    if (this.pruner) clearInterval(this.pruner);
     this.nodes.halt();
     for (const d of this.drivers.values()) d.abandon();
     await this.queue.stop({ abrupt: true });
@@ -642,6 +653,7 @@ export class ExecutionService implements ExecutionHost {
     this.stopped = true;
     this.scheduler?.stop();
     if (this.inboxPoller) clearInterval(this.inboxPoller);
+    if (this.pruner) clearInterval(this.pruner);
     for (const d of this.drivers.values()) d.stop();
     await this.queue.stop();
     if (this.registered) await this.nodes.stop();
