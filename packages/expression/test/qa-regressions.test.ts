@@ -354,3 +354,19 @@ describe('12. date edge cases', () => {
     );
   });
 });
+
+describe('13. argument type errors are uniform', () => {
+  it.each([
+    ['@formatDateTime(null)', 'Null'],
+    ['@formatDateTime(1741516200)', 'Integer'],
+    ["@addDays(createArray('2025-03-09'), 1)", 'Array'],
+    ["@dateDifference('2025-03-09', true)", 'Boolean'],
+    ['@ticks(1.5)', 'Float'],
+  ])('%s is EXPRESSION_ARGUMENT_TYPE naming the WDL type %s', (source, type) => {
+    const e = err(source);
+    expect(e.code).toBe('EXPRESSION_ARGUMENT_TYPE');
+    expect(e.message).toContain(`The provided value is of type '${type}'.`);
+    expect(e.message).toMatch(/expects its (first |second )?parameter to be a string that contains a timestamp/);
+    expect(e.details).toMatchObject({ position: 1, actualType: type });
+  });
+});

@@ -12,7 +12,7 @@
  * strings" documentation.
  */
 import type { CallSite } from './common.js';
-import { fail } from './common.js';
+import { fail, typeError } from './common.js';
 import type { Culture } from './culture.js';
 import { DEFAULT_CULTURE } from './culture.js';
 
@@ -509,12 +509,7 @@ export function parseTimestamp(text: string, culture: Culture = DEFAULT_CULTURE)
 
 /** Parses a timestamp argument or raises the runtime's error. */
 export function argTimestamp(site: CallSite, value: unknown, index: number): DateTimeValue {
-  if (typeof value !== 'string') {
-    return fail(
-      site,
-      `the ${index === 0 ? 'first' : 'timestamp'} parameter must be a string that contains a timestamp; the provided value is of type '${value === null ? 'Null' : typeof value}'`,
-    );
-  }
+  if (typeof value !== 'string') return typeError(site, index, 'a string that contains a timestamp', value);
   const v = parseTimestamp(value);
   if (!v)
     fail(
