@@ -51,18 +51,38 @@ async function measureAll(variants) {
 const server = createServer((req, res) => {
   const u = new URL(req.url, 'http://x');
   if (u.pathname !== '/api/greeting' || req.headers['x-api-key'] !== 'bench-key') return void res.writeHead(401).end();
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `${u.searchParams.get('salutation')}, ${u.searchParams.get('name')}!`, keyName: 'bench', served: 1 }));
+  res
+    .writeHead(200, { 'content-type': 'application/json' })
+    .end(
+      JSON.stringify({
+        message: `${u.searchParams.get('salutation')}, ${u.searchParams.get('name')}!`,
+        keyName: 'bench',
+        served: 1,
+      }),
+    );
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const host = `127.0.0.1:${server.address().port}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-connectors-'));
 const store = await openStore({ sqliteFile: join(dir, 'patchbay.db') });
-const keyring = loadKeyring({ env: { PATCHBAY_MASTER_KEY: randomBytes(32).toString('base64') }, dataDir: join(dir, 'keys') });
+const keyring = loadKeyring({
+  env: { PATCHBAY_MASTER_KEY: randomBytes(32).toString('base64') },
+  dataDir: join(dir, 'keys'),
+});
 const p = await createPlatform({ store, keyring });
 await p.environments.create({ name: 'bench', policy: { allowLoopback: true } });
-await p.solutions.import({ environment: 'bench', package: await readSolution(fileURLToPath(new URL('../samples/solutions/DemoGreetings', import.meta.url))) });
-const conn = await p.connections.create({ environment: 'bench', connector: 'pbdemo_greetingapi', displayName: 'bench', parameters: { host }, secretParameters: { api_key: 'bench-key' } });
+await p.solutions.import({
+  environment: 'bench',
+  package: await readSolution(fileURLToPath(new URL('../samples/solutions/DemoGreetings', import.meta.url))),
+});
+const conn = await p.connections.create({
+  environment: 'bench',
+  connector: 'pbdemo_greetingapi',
+  displayName: 'bench',
+  parameters: { host },
+  secretParameters: { api_key: 'bench-key' },
+});
 await p.references.bind({ environment: 'bench', logicalName: 'pbdemo_GreetingApi', connectionId: conn.id });
 const env = await p.environments.get('bench');
 const flow = await p.flows.get('bench', 'Greet caller');
@@ -88,12 +108,28 @@ const check = (r) => {
 const directClient = createHttpClient({ policy: { allowLoopback: true } });
 const shared = runtime.invoker({ environmentId: env.id, flow, actor, runId: 'bench-run', http });
 // The same invoker over a client that answers at once: everything a connector action adds, without the network.
-const canned = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"message":"Hello, x!","keyName":"bench","served":1}'), url: '', redirects: 0 };
-const offlineInvoker = runtime.invoker({ environmentId: env.id, flow, actor, runId: 'bench-offline', http: { request: async () => canned, close: async () => {} } });
+const canned = {
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from('{"message":"Hello, x!","keyName":"bench","served":1}'),
+  url: '',
+  redirects: 0,
+};
+const offlineInvoker = runtime.invoker({
+  environmentId: env.id,
+  flow,
+  actor,
+  runId: 'bench-offline',
+  http: { request: async () => canned, close: async () => {} },
+});
 const load = [];
 const results = await measureAll({
   direct: async (i) => {
-    const r = await directClient.request({ method: 'GET', url: `http://${host}/api/greeting?name=n${i}&salutation=Hello`, headers: { 'X-API-Key': 'bench-key', Accept: 'application/json' } });
+    const r = await directClient.request({
+      method: 'GET',
+      url: `http://${host}/api/greeting?name=n${i}&salutation=Hello`,
+      headers: { 'X-API-Key': 'bench-key', Accept: 'application/json' },
+    });
     if (r.statusCode !== 200) throw new Error('direct call failed');
     JSON.parse(Buffer.from(r.body).toString('utf8'));
     if (i % 500 === 0) load.push(os.loadavg()[0]);
@@ -112,7 +148,14 @@ const results = await measureAll({
     await p.vault.getAll(conn.id);
   },
   auditWrite: async () => {
-    await p.store.transaction((tx) => p.ctx.audit(tx, { environmentId: env.id, action: 'secret.decrypt', target: { type: 'connection', id: conn.id }, details: { runId: 'bench', secretNames: ['api_key'] } }));
+    await p.store.transaction((tx) =>
+      p.ctx.audit(tx, {
+        environmentId: env.id,
+        action: 'secret.decrypt',
+        target: { type: 'connection', id: conn.id },
+        details: { runId: 'bench', secretNames: ['api_key'] },
+      }),
+    );
   },
 });
 const { direct, cached, offline, uncached, resolution, decryption, auditWrite } = results;

@@ -11,7 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { memoryIO } from '../src/io.js';
 import { testStoreLocation, type TestStoreLocation } from '../../../test-support/stores.js';
-import { startOidcServer, startResourceServer, type TestOidcServer } from '../../../packages/connectors/test/support/oidc-server.js';
+import {
+  startOidcServer,
+  startResourceServer,
+  type TestOidcServer,
+} from '../../../packages/connectors/test/support/oidc-server.js';
 import { cli } from './helpers.js';
 
 let loc: TestStoreLocation;
@@ -38,7 +42,15 @@ beforeAll(async () => {
       basePath: '/api',
       schemes: ['http'],
       paths: { '/me': { get: { operationId: 'GetMe', responses: { '200': { description: 'ok' } } } } },
-      securityDefinitions: { oauth2_auth: { type: 'oauth2', flow: 'accessCode', authorizationUrl: oidc.authorizationUrl, tokenUrl: oidc.tokenUrl, scopes: {} } },
+      securityDefinitions: {
+        oauth2_auth: {
+          type: 'oauth2',
+          flow: 'accessCode',
+          authorizationUrl: oidc.authorizationUrl,
+          tokenUrl: oidc.tokenUrl,
+          scopes: {},
+        },
+      },
       security: [{ oauth2_auth: [] }],
       'x-ms-capabilities': { testConnection: { operationId: 'GetMe' } },
     }),
@@ -49,11 +61,31 @@ beforeAll(async () => {
       properties: {
         connectionParameterSets: {
           values: [
-            { name: 'signIn', parameters: { token: { type: 'oauthSetting', oAuthSettings: { identityProvider: 'oauth2', clientId: oidc.clients.app.id, scopes: ['openid', 'api'], customParameters: custom } } } },
+            {
+              name: 'signIn',
+              parameters: {
+                token: {
+                  type: 'oauthSetting',
+                  oAuthSettings: {
+                    identityProvider: 'oauth2',
+                    clientId: oidc.clients.app.id,
+                    scopes: ['openid', 'api'],
+                    customParameters: custom,
+                  },
+                },
+              },
+            },
             {
               name: 'servicePrincipal',
               parameters: {
-                token: { type: 'oauthSetting', oAuthSettings: { identityProvider: 'oauth2', scopes: ['api'], customParameters: { ...custom, grantType: { value: 'client_credentials' } } } },
+                token: {
+                  type: 'oauthSetting',
+                  oAuthSettings: {
+                    identityProvider: 'oauth2',
+                    scopes: ['api'],
+                    customParameters: { ...custom, grantType: { value: 'client_credentials' } },
+                  },
+                },
                 'token:clientId': { type: 'string', uiDefinition: { constraints: { required: 'true' } } },
                 'token:clientSecret': { type: 'securestring', uiDefinition: { constraints: { required: 'true' } } },
               },
@@ -81,7 +113,10 @@ async function withBrowser(args: string[]): Promise<{ code: number; stdout: stri
   const done = main([...loc.cliArgs, ...args], io);
   let url: string | undefined;
   while (!url) {
-    const finished = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20))]);
+    const finished = await Promise.race([
+      done.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 20)),
+    ]);
     if (finished) break;
     url = /^(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)$/m.exec(io.stderr)?.[1];
   }
@@ -94,7 +129,22 @@ async function withBrowser(args: string[]): Promise<{ code: number; stdout: stri
 
 describe(`connection create --oauth via the CLI (${process.env['PATCHBAY_TEST_STORE']})`, () => {
   it('signs in with the authorization code grant through the local callback, tests and reconnects the connection', async () => {
-    const r = await withBrowser(['connection', 'create', '--env', 'dev', '--connector', 'whoami', '--display-name', 'alice', '--parameter-set', 'signIn', '--oauth', '--oauth-client-secret', `@${join(dir, 'app-secret.txt')}`, '--json']);
+    const r = await withBrowser([
+      'connection',
+      'create',
+      '--env',
+      'dev',
+      '--connector',
+      'whoami',
+      '--display-name',
+      'alice',
+      '--parameter-set',
+      'signIn',
+      '--oauth',
+      '--oauth-client-secret',
+      `@${join(dir, 'app-secret.txt')}`,
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Open this URL in a browser');
     const conn = JSON.parse(r.stdout) as { id: string; status: string };
@@ -111,8 +161,22 @@ describe(`connection create --oauth via the CLI (${process.env['PATCHBAY_TEST_ST
 
   it('a service principal signs in with client credentials, no browser', async () => {
     const r = await run(
-      'connection', 'create', '--env', 'dev', '--connector', 'whoami', '--display-name', 'svc', '--parameter-set', 'servicePrincipal',
-      '--param', `token:clientId=${oidc.clients.service.id}`, '--secret-param', `token:clientSecret=@${join(dir, 'svc-secret.txt')}`, '--oauth', '--json',
+      'connection',
+      'create',
+      '--env',
+      'dev',
+      '--connector',
+      'whoami',
+      '--display-name',
+      'svc',
+      '--parameter-set',
+      'servicePrincipal',
+      '--param',
+      `token:clientId=${oidc.clients.service.id}`,
+      '--secret-param',
+      `token:clientSecret=@${join(dir, 'svc-secret.txt')}`,
+      '--oauth',
+      '--json',
     );
     expect(r.code).toBe(0);
     const conn = r.json<{ id: string; status: string }>();
@@ -126,15 +190,39 @@ describe(`connection create --oauth via the CLI (${process.env['PATCHBAY_TEST_ST
   it('a wrong client secret fails with exit 3 and creates nothing; a failing test exits 3', async () => {
     writeFileSync(join(dir, 'wrong.txt'), 'wrong-secret-value\n');
     const r = await run(
-      'connection', 'create', '--env', 'dev', '--connector', 'whoami', '--display-name', 'bad', '--parameter-set', 'servicePrincipal',
-      '--param', `token:clientId=${oidc.clients.service.id}`, '--secret-param', `token:clientSecret=@${join(dir, 'wrong.txt')}`, '--oauth',
+      'connection',
+      'create',
+      '--env',
+      'dev',
+      '--connector',
+      'whoami',
+      '--display-name',
+      'bad',
+      '--parameter-set',
+      'servicePrincipal',
+      '--param',
+      `token:clientId=${oidc.clients.service.id}`,
+      '--secret-param',
+      `token:clientSecret=@${join(dir, 'wrong.txt')}`,
+      '--oauth',
     );
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('OAUTH_GRANT_REJECTED');
     expect(r.stderr).not.toContain('wrong-secret-value');
     const list = await run('connection', 'list', '--env', 'dev', '--json');
     expect(list.json<Array<{ displayName: string }>>().map((c) => c.displayName)).not.toContain('bad');
-    const usage = await run('connection', 'create', '--env', 'dev', '--connector', 'whoami', '--display-name', 'x', '--oauth-port', '1');
+    const usage = await run(
+      'connection',
+      'create',
+      '--env',
+      'dev',
+      '--connector',
+      'whoami',
+      '--display-name',
+      'x',
+      '--oauth-port',
+      '1',
+    );
     expect(usage.code).toBe(1);
   });
 });

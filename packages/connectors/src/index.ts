@@ -56,7 +56,14 @@ export {
   type SqlInvokeOptions,
   type SqlResponse,
 } from './sql/connector.js';
-export { translateFilter, translateOrderBy, translateSelect, decodeODataName, type SqlDialect, type SqlBuilder } from './sql/odata.js';
+export {
+  translateFilter,
+  translateOrderBy,
+  translateSelect,
+  decodeODataName,
+  type SqlDialect,
+  type SqlBuilder,
+} from './sql/odata.js';
 export {
   callConnector,
   prepareConnectorRequest,

@@ -64,7 +64,8 @@ export function substitutePolicyValue(template: string, values: PolicyValues, re
       else if (fn === 'headers' && req) {
         const k = headerKey(req.headers, name);
         v = k === undefined ? undefined : req.headers[k];
-      } else if (fn === 'queryParameters' && req) v = req.query.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+      } else if (fn === 'queryParameters' && req)
+        v = req.query.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
       const s = text(v);
       return s === '' && dflt !== undefined ? dflt : s;
     },
@@ -77,13 +78,24 @@ function newBase(urlTemplate: string): string {
 }
 
 /** Applies the request-side policies to a prepared request, in place. */
-export function applyRequestPolicies(instances: readonly PolicyTemplateInstance[], values: PolicyValues, req: PreparedRequest): void {
+export function applyRequestPolicies(
+  instances: readonly PolicyTemplateInstance[],
+  values: PolicyValues,
+  req: PreparedRequest,
+): void {
   for (const inst of instances) {
     if (!applies(inst, values.operationId)) continue;
     const id = inst.templateId.toLowerCase();
     const sub = (v: unknown): string => substitutePolicyValue(text(v), values, req);
     if (id === 'setheader') {
-      if (String(param(inst, 'x-ms-apimTemplate-policySection') ?? inst.parameters?.['x-ms-apimTemplate-policySection'] ?? 'Request').toLowerCase() === 'response') continue;
+      if (
+        String(
+          param(inst, 'x-ms-apimTemplate-policySection') ??
+            inst.parameters?.['x-ms-apimTemplate-policySection'] ??
+            'Request',
+        ).toLowerCase() === 'response'
+      )
+        continue;
       const name = sub(param(inst, 'name'));
       if (!name) continue;
       const value = sub(param(inst, 'value'));
@@ -117,7 +129,8 @@ export function applyRequestPolicies(instances: readonly PolicyTemplateInstance[
         req.path = p.startsWith('/') ? p : `/${p}`;
       }
       const method = param(inst, 'httpMethod');
-      if (typeof method === 'string' && method && !/^@Request\.OriginalHTTPMethod$/i.test(method.trim())) req.method = method.trim().toUpperCase();
+      if (typeof method === 'string' && method && !/^@Request\.OriginalHTTPMethod$/i.test(method.trim()))
+        req.method = method.trim().toUpperCase();
     }
   }
 }
@@ -130,7 +143,11 @@ export function applyResponsePolicies(
 ): void {
   for (const inst of instances) {
     if (!applies(inst, values.operationId) || inst.templateId.toLowerCase() !== 'setheader') continue;
-    const section = String(param(inst, 'x-ms-apimTemplate-policySection') ?? inst.parameters?.['x-ms-apimTemplate-policySection'] ?? 'Request');
+    const section = String(
+      param(inst, 'x-ms-apimTemplate-policySection') ??
+        inst.parameters?.['x-ms-apimTemplate-policySection'] ??
+        'Request',
+    );
     if (section.toLowerCase() !== 'response') continue;
     const name = substitutePolicyValue(text(param(inst, 'name')), values).toLowerCase();
     if (!name) continue;

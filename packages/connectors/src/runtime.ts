@@ -20,7 +20,13 @@ import type { OutboundHttpClient } from './http/client.js';
 import type { HttpPolicy } from './http/policy.js';
 import { applyAuth, authSchemeOf, type AuthScheme } from './auth/scheme.js';
 import { loadConnectorApi, type ConnectorApi } from './openapi/document.js';
-import { buildApiConnectionRequest, buildOperationRequest, encodeBody, requestUrl, type PreparedRequest } from './openapi/request.js';
+import {
+  buildApiConnectionRequest,
+  buildOperationRequest,
+  encodeBody,
+  requestUrl,
+  type PreparedRequest,
+} from './openapi/request.js';
 import { parseResponseBody } from './openapi/response.js';
 import { applyRequestPolicies, applyResponsePolicies } from './policies.js';
 import { invokeSqlOperation, type SqlConnectionSettings } from './sql/connector.js';
@@ -84,12 +90,20 @@ function valueOf(c: ConnectionValues): (name: string) => string | undefined {
 
 /** The API of a connector (parsed OpenAPI document, cached by `cacheKey`). */
 export function connectorApi(connector: Connector, cacheKey?: string): Promise<ConnectorApi> {
-  return loadConnectorApi(connector.definition?.openApi ?? {}, { connector: connector.id, ...(cacheKey ? { cacheKey } : {}) });
+  return loadConnectorApi(connector.definition?.openApi ?? {}, {
+    connector: connector.id,
+    ...(cacheKey ? { cacheKey } : {}),
+  });
 }
 
 /** The authentication scheme of a connection of a connector. */
-export async function connectionAuthScheme(connector: Connector, connection: Pick<ConnectionValues, 'parameters' | 'parameterSet'>, cacheKey?: string): Promise<AuthScheme> {
-  if (connector.id.toLowerCase() === 'shared_sql' || connector.id.toLowerCase() === 'shared_patchbayhttp') return { kind: 'none' };
+export async function connectionAuthScheme(
+  connector: Connector,
+  connection: Pick<ConnectionValues, 'parameters' | 'parameterSet'>,
+  cacheKey?: string,
+): Promise<AuthScheme> {
+  if (connector.id.toLowerCase() === 'shared_sql' || connector.id.toLowerCase() === 'shared_patchbayhttp')
+    return { kind: 'none' };
   const api = await connectorApi(connector, cacheKey);
   return authSchemeOf({
     definition: connector.definition,
@@ -100,14 +114,18 @@ export async function connectionAuthScheme(connector: Connector, connection: Pic
 }
 
 /** Prepares the request of a custom connector call (operation, parameters, policies; no auth). Exported for tests and benchmarks. */
-export async function prepareConnectorRequest(o: Omit<ConnectorCallOptions, 'http' | 'policy' | 'accessToken'>): Promise<{ request: PreparedRequest; api: ConnectorApi }> {
+export async function prepareConnectorRequest(
+  o: Omit<ConnectorCallOptions, 'http' | 'policy' | 'accessToken'>,
+): Promise<{ request: PreparedRequest; api: ConnectorApi }> {
   const api = await connectorApi(o.connector, o.cacheKey);
   const kind = o.actionType.toLowerCase();
   let request: PreparedRequest;
   if (kind.startsWith('openapiconnection')) {
     const id = o.host?.['operationId'];
     if (typeof id !== 'string' || !id)
-      throw invalid('OPERATION_ID_MISSING', `action${o.action ? ` '${o.action}'` : ''} names no host.operationId`, { ...(o.action ? { action: o.action } : {}) });
+      throw invalid('OPERATION_ID_MISSING', `action${o.action ? ` '${o.action}'` : ''} names no host.operationId`, {
+        ...(o.action ? { action: o.action } : {}),
+      });
     const operation = api.operation(id);
     if (!operation)
       throw notFound('OPERATION_NOT_FOUND', `connector ${o.connector.id} has no operation ${id}`, {
@@ -115,7 +133,12 @@ export async function prepareConnectorRequest(o: Omit<ConnectorCallOptions, 'htt
         operation: id,
         ...(o.action ? { action: o.action } : {}),
       });
-    request = buildOperationRequest({ api, operation, parameters: isObject(o.inputs['parameters']) ? o.inputs['parameters'] : {}, ...(o.action ? { action: o.action } : {}) });
+    request = buildOperationRequest({
+      api,
+      operation,
+      parameters: isObject(o.inputs['parameters']) ? o.inputs['parameters'] : {},
+      ...(o.action ? { action: o.action } : {}),
+    });
   } else {
     request = buildApiConnectionRequest({ api, inputs: o.inputs, ...(o.action ? { action: o.action } : {}) });
   }
@@ -140,11 +163,26 @@ export async function buildConnectorRequest(
   });
   const req: PreparedRequest = { ...request, headers: { ...request.headers }, query: [...request.query] };
   applyAuth(req, scheme, valueOf(o.connection), o.accessToken);
-  applyRequestPolicies(def?.policyTemplateInstances ?? [], { connectionParameters: connectionValueMap(o.connection), ...(request.operation ? { operationId: request.operation.operationId } : {}) }, req);
-  return { method: req.method, url: requestUrl(req, o.connector.id), headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}) };
+  applyRequestPolicies(
+    def?.policyTemplateInstances ?? [],
+    {
+      connectionParameters: connectionValueMap(o.connection),
+      ...(request.operation ? { operationId: request.operation.operationId } : {}),
+    },
+    req,
+  );
+  return {
+    method: req.method,
+    url: requestUrl(req, o.connector.id),
+    headers: req.headers,
+    ...(req.body !== undefined ? { body: req.body } : {}),
+  };
 }
 
-async function send(o: ConnectorCallOptions, req: PreparedRequest): Promise<{ statusCode: number; headers: Record<string, string>; body: Uint8Array }> {
+async function send(
+  o: ConnectorCallOptions,
+  req: PreparedRequest,
+): Promise<{ statusCode: number; headers: Record<string, string>; body: Uint8Array }> {
   const res = await o.http.request({
     method: req.method,
     url: requestUrl(req, o.connector.id),
@@ -159,23 +197,35 @@ async function send(o: ConnectorCallOptions, req: PreparedRequest): Promise<{ st
 async function callHttpWithCredentials(o: ConnectorCallOptions): Promise<ConnectorResponse> {
   const op = String(o.host?.['operationId'] ?? 'InvokeHttp');
   if (op.toLowerCase() !== 'invokehttp')
-    throw notFound('OPERATION_NOT_FOUND', `connector shared_patchbayhttp has no operation ${op}; it has InvokeHttp`, { connector: 'shared_patchbayhttp', operation: op });
+    throw notFound('OPERATION_NOT_FOUND', `connector shared_patchbayhttp has no operation ${op}; it has InvokeHttp`, {
+      connector: 'shared_patchbayhttp',
+      operation: op,
+    });
   const p = isObject(o.inputs['parameters']) ? o.inputs['parameters'] : o.inputs;
-  const get = (n: string): unknown => p[`request/${n}`] ?? (isObject(p['request']) ? p['request'][n] : undefined) ?? p[n];
+  const get = (n: string): unknown =>
+    p[`request/${n}`] ?? (isObject(p['request']) ? p['request'][n] : undefined) ?? p[n];
   const v = valueOf(o.connection);
   const base = new URL(v('baseUrl') ?? '');
   const rawUrl = String(get('url') ?? get('uri') ?? '');
   const target = new URL(rawUrl, base.href.endsWith('/') ? base.href : `${base.href}/`);
   const basePath = base.pathname.replace(/\/+$/, '');
-  const inside = target.origin === base.origin && (basePath === '' || target.pathname === basePath || target.pathname.startsWith(`${basePath}/`));
+  const inside =
+    target.origin === base.origin &&
+    (basePath === '' || target.pathname === basePath || target.pathname.startsWith(`${basePath}/`));
   if (!inside)
-    throw invalid('HTTP_URL_OUTSIDE_BASE', `request URL must stay under the connection's base URL ${base.origin}${base.pathname}`, { base: `${base.origin}${base.pathname}` });
+    throw invalid(
+      'HTTP_URL_OUTSIDE_BASE',
+      `request URL must stay under the connection's base URL ${base.origin}${base.pathname}`,
+      { base: `${base.origin}${base.pathname}` },
+    );
   const headers: Record<string, string> = {};
   const h = get('headers');
   if (isObject(h)) for (const [k, x] of Object.entries(h)) headers[k] = String(x);
   const body = encodeBody(get('body'), headers, []);
   const auth = (v('authType') ?? 'none').toLowerCase();
-  if (auth === 'basic') headers['Authorization'] = `Basic ${Buffer.from(`${v('username') ?? ''}:${v('password') ?? ''}`).toString('base64')}`;
+  if (auth === 'basic')
+    headers['Authorization'] =
+      `Basic ${Buffer.from(`${v('username') ?? ''}:${v('password') ?? ''}`).toString('base64')}`;
   else if (auth === 'bearer') headers['Authorization'] = `Bearer ${v('apiKey') ?? ''}`;
   else if (auth === 'apikey') headers[v('apiKeyHeader') ?? 'X-API-Key'] = v('apiKey') ?? '';
   const method = String(get('method') ?? 'GET').toUpperCase();
@@ -186,7 +236,12 @@ async function callHttpWithCredentials(o: ConnectorCallOptions): Promise<Connect
     ...(body !== undefined && method !== 'GET' ? { body } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });
-  return { statusCode: res.statusCode, headers: res.headers, body: parseResponseBody(undefined, res.statusCode, res.headers, res.body), operationId: 'InvokeHttp' };
+  return {
+    statusCode: res.statusCode,
+    headers: res.headers,
+    body: parseResponseBody(undefined, res.statusCode, res.headers, res.body),
+    operationId: 'InvokeHttp',
+  };
 }
 
 /**
@@ -226,11 +281,19 @@ export async function callConnector(o: ConnectorCallOptions): Promise<ConnectorR
   }
   if (id === 'shared_patchbayhttp') return callHttpWithCredentials(o);
   if (id === 'shared_patchbay')
-    throw notReady('OPERATION_NOT_SUPPORTED', 'the Patchbay platform connector has no operations that flows can call yet', { connector: o.connector.id });
+    throw notReady(
+      'OPERATION_NOT_SUPPORTED',
+      'the Patchbay platform connector has no operations that flows can call yet',
+      { connector: o.connector.id },
+    );
   if (!o.connector.definition)
-    throw notReady('CONNECTOR_DEFINITION_MISSING', `connector ${o.connector.id} is known by id only: without its definition Patchbay cannot call it; import the custom connector`, {
-      connector: o.connector.id,
-    });
+    throw notReady(
+      'CONNECTOR_DEFINITION_MISSING',
+      `connector ${o.connector.id} is known by id only: without its definition Patchbay cannot call it; import the custom connector`,
+      {
+        connector: o.connector.id,
+      },
+    );
   const { request, api } = await prepareConnectorRequest(o);
   const scheme = authSchemeOf({
     definition: o.connector.definition,
@@ -238,14 +301,21 @@ export async function callConnector(o: ConnectorCallOptions): Promise<ConnectorR
     ...(o.connection.parameterSet ? { parameterSet: o.connection.parameterSet } : {}),
     values: o.connection.parameters,
   });
-  const values = { connectionParameters: connectionValueMap(o.connection), ...(request.operation ? { operationId: request.operation.operationId } : {}) };
+  const values = {
+    connectionParameters: connectionValueMap(o.connection),
+    ...(request.operation ? { operationId: request.operation.operationId } : {}),
+  };
   const policies = o.connector.definition.policyTemplateInstances ?? [];
   const prepare = async (forceRefresh: boolean): Promise<PreparedRequest> => {
     const req: PreparedRequest = { ...request, headers: { ...request.headers }, query: [...request.query] };
     let token: string | undefined;
     if (scheme.kind === 'oauth2') {
       if (!o.accessToken)
-        throw notReady('OAUTH_TOKEN_UNAVAILABLE', `connector ${o.connector.id} uses OAuth 2.0, but no token source was given`, { connector: o.connector.id });
+        throw notReady(
+          'OAUTH_TOKEN_UNAVAILABLE',
+          `connector ${o.connector.id} uses OAuth 2.0, but no token source was given`,
+          { connector: o.connector.id },
+        );
       token = await o.accessToken({ forceRefresh });
     }
     applyAuth(req, scheme, valueOf(o.connection), token);

@@ -28,7 +28,8 @@ const corpus = join(__dirname, '../../../../shared/corpus/connectors');
 
 /** A corpus connector as the platform stores it (same mapping as the platform's toConnectorDefinition). */
 function corpusConnector(folder: string, id = folder.toLowerCase()): Connector {
-  const json = (f: string): Record<string, unknown> => JSON.parse(readFileSync(join(corpus, folder, f), 'utf8').replace(/^\uFEFF/, ''));
+  const json = (f: string): Record<string, unknown> =>
+    JSON.parse(readFileSync(join(corpus, folder, f), 'utf8').replace(/^\uFEFF/, ''));
   const props = (json('apiProperties.json')['properties'] ?? {}) as Record<string, unknown>;
   return {
     environmentId: 'env',
@@ -38,7 +39,9 @@ function corpusConnector(folder: string, id = folder.toLowerCase()): Connector {
     definition: {
       openApi: json('apiDefinition.swagger.json'),
       connectionParameters: (props['connectionParameters'] ?? {}) as never,
-      ...(props['connectionParameterSets'] ? { connectionParameterSets: props['connectionParameterSets'] as never } : {}),
+      ...(props['connectionParameterSets']
+        ? { connectionParameterSets: props['connectionParameterSets'] as never }
+        : {}),
       policyTemplateInstances: (props['policyTemplateInstances'] ?? []) as never,
     },
     createdOn: '',
@@ -46,19 +49,31 @@ function corpusConnector(folder: string, id = folder.toLowerCase()): Connector {
   };
 }
 
-function synthetic(openApi: Record<string, unknown>, policies: unknown[] = [], connectionParameters: Record<string, unknown> = {}): Connector {
+function synthetic(
+  openApi: Record<string, unknown>,
+  policies: unknown[] = [],
+  connectionParameters: Record<string, unknown> = {},
+): Connector {
   return {
     environmentId: 'env',
     id: 'synthetic',
     displayName: 'Synthetic',
     kind: 'custom',
-    definition: { openApi, connectionParameters: connectionParameters as never, policyTemplateInstances: policies as never },
+    definition: {
+      openApi,
+      connectionParameters: connectionParameters as never,
+      policyTemplateInstances: policies as never,
+    },
     createdOn: '',
     modifiedOn: '',
   };
 }
 
-const values = (parameters: ConnectionValues['parameters'], secrets: Record<string, string> = {}, parameterSet?: string): ConnectionValues => ({
+const values = (
+  parameters: ConnectionValues['parameters'],
+  secrets: Record<string, string> = {},
+  parameterSet?: string,
+): ConnectionValues => ({
   parameters,
   secrets,
   ...(parameterSet ? { parameterSet } : {}),
@@ -83,12 +98,21 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    });
     const u = new URL(req.url ?? '/', 'http://x');
     if (u.pathname === '/api/task') res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":42}');
-    else if (u.pathname.startsWith('/base/files/')) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([1, 2, 3]));
+    else if (u.pathname.startsWith('/base/files/'))
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([1, 2, 3]));
     else if (u.pathname === '/base/text-json') res.writeHead(200, { 'content-type': 'text/plain' }).end('{"ok":true}');
-    else res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' }).end(JSON.stringify({ path: u.pathname, query: u.search }));
+    else
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' })
+        .end(JSON.stringify({ path: u.pathname, query: u.search }));
   });
 }
 
@@ -136,7 +160,13 @@ describe('corpus connectors', () => {
 
   it('cioplenu without a title: the required body property is named', async () => {
     await expect(
-      buildConnectorRequest({ connector: corpusConnector('cioplenu'), connection: values({ cioplenu_instance: 'x' }, { api_key: 'k' }), actionType: 'OpenApiConnection', host: { operationId: 'CreateTask' }, inputs: { parameters: {} } }),
+      buildConnectorRequest({
+        connector: corpusConnector('cioplenu'),
+        connection: values({ cioplenu_instance: 'x' }, { api_key: 'k' }),
+        actionType: 'OpenApiConnection',
+        host: { operationId: 'CreateTask' },
+        inputs: { parameters: {} },
+      }),
     ).rejects.toMatchObject({ code: 'OPERATION_PARAMETER_MISSING', details: { parameter: 'task data/title' } });
   });
 
@@ -193,8 +223,17 @@ describe('corpus connectors', () => {
   it('Open Data Network: the parameter set decides between an app token header and basic', async () => {
     const c = corpusConnector('Open-Data-Network');
     const api = await connectorApi(c);
-    expect(authSchemeOf({ definition: c.definition, api, parameterSet: 'api-auth' })).toEqual({ kind: 'apiKey', in: 'header', name: 'X-App-Token', parameter: 'api_key' });
-    expect(authSchemeOf({ definition: c.definition, api, parameterSet: 'basic-auth' })).toEqual({ kind: 'basic', usernameParameter: 'username', passwordParameter: 'password' });
+    expect(authSchemeOf({ definition: c.definition, api, parameterSet: 'api-auth' })).toEqual({
+      kind: 'apiKey',
+      in: 'header',
+      name: 'X-App-Token',
+      parameter: 'api_key',
+    });
+    expect(authSchemeOf({ definition: c.definition, api, parameterSet: 'basic-auth' })).toEqual({
+      kind: 'basic',
+      usernameParameter: 'username',
+      passwordParameter: 'password',
+    });
   });
 
   it('Azure Key Vault: OAuth (aad) settings and the vault name as host', async () => {
@@ -224,15 +263,37 @@ describe('corpus connectors', () => {
 
   it('ACS SMS Events: the service-principal parameter set means client credentials with the connection’s client id and tenant', async () => {
     const c = corpusConnector('Azure-Communication-Services-SMS-Events');
-    const scheme = authSchemeOf({ definition: c.definition, api: await connectorApi(c), parameterSet: 'aadOauthClientCredentials', values: { 'token:clientId': 'app-1', 'token:TenantId': 'tenant-9' } });
+    const scheme = authSchemeOf({
+      definition: c.definition,
+      api: await connectorApi(c),
+      parameterSet: 'aadOauthClientCredentials',
+      values: { 'token:clientId': 'app-1', 'token:TenantId': 'tenant-9' },
+    });
     expect(scheme).toMatchObject({
       kind: 'oauth2',
-      settings: { grantType: 'client_credentials', clientId: 'app-1', tokenUrl: 'https://login.windows.net/tenant-9/oauth2/token', resource: 'https://management.core.windows.net' },
+      settings: {
+        grantType: 'client_credentials',
+        clientId: 'app-1',
+        tokenUrl: 'https://login.windows.net/tenant-9/oauth2/token',
+        resource: 'https://management.core.windows.net',
+      },
     });
   });
 
   it('every corpus connector that parses loads with its operations indexed', async () => {
-    for (const folder of ['Abbreviations', 'Affirmations', 'BIN-Checker', 'DataScope', 'Dad-Jokes', 'Feathery-Forms', 'HARNESS-PDFx', 'Microsoft-Bookings', 'TRIGGERcmd', 'Ticketing.events', 'Yeelight']) {
+    for (const folder of [
+      'Abbreviations',
+      'Affirmations',
+      'BIN-Checker',
+      'DataScope',
+      'Dad-Jokes',
+      'Feathery-Forms',
+      'HARNESS-PDFx',
+      'Microsoft-Bookings',
+      'TRIGGERcmd',
+      'Ticketing.events',
+      'Yeelight',
+    ]) {
       const api = await loadConnectorApi(corpusConnector(folder).definition!.openApi, { connector: folder });
       expect(api.operations.length, folder).toBeGreaterThan(0);
     }
@@ -249,9 +310,21 @@ describe('authentication kinds against a real server', () => {
     paths: { '/who': { get: { operationId: 'Who', responses: {} } } },
     securityDefinitions: security,
   });
-  const call = async (openApi: Record<string, unknown>, connectionParameters: Record<string, unknown>, connection: ConnectionValues) => {
+  const call = async (
+    openApi: Record<string, unknown>,
+    connectionParameters: Record<string, unknown>,
+    connection: ConnectionValues,
+  ) => {
     seen.length = 0;
-    const r = await callConnector({ connector: synthetic(openApi, [], connectionParameters), connection, actionType: 'OpenApiConnection', host: { operationId: 'Who' }, inputs: {}, http: client, policy: { allowLoopback: true } });
+    const r = await callConnector({
+      connector: synthetic(openApi, [], connectionParameters),
+      connection,
+      actionType: 'OpenApiConnection',
+      host: { operationId: 'Who' },
+      inputs: {},
+      http: client,
+      policy: { allowLoopback: true },
+    });
     expect(r.statusCode).toBe(200);
     return seen[0]!;
   };
@@ -262,11 +335,34 @@ describe('authentication kinds against a real server', () => {
     expect(s.headers['authorization']).toBeUndefined();
   });
   it('API key in a header and in the query', async () => {
-    expect((await call(api({ k: { type: 'apiKey', in: 'header', name: 'X-Key' } }), { api_key: secure }, values({}, { api_key: 'h-key' }))).headers['x-key']).toBe('h-key');
-    expect(new URL((await call(api({ k: { type: 'apiKey', in: 'query', name: 'code' } }), { api_key: secure }, values({}, { api_key: 'q-key' }))).url, 'http://x').searchParams.get('code')).toBe('q-key');
+    expect(
+      (
+        await call(
+          api({ k: { type: 'apiKey', in: 'header', name: 'X-Key' } }),
+          { api_key: secure },
+          values({}, { api_key: 'h-key' }),
+        )
+      ).headers['x-key'],
+    ).toBe('h-key');
+    expect(
+      new URL(
+        (
+          await call(
+            api({ k: { type: 'apiKey', in: 'query', name: 'code' } }),
+            { api_key: secure },
+            values({}, { api_key: 'q-key' }),
+          )
+        ).url,
+        'http://x',
+      ).searchParams.get('code'),
+    ).toBe('q-key');
   });
   it('basic', async () => {
-    const s = await call(api({ b: { type: 'basic' } }), { username: secure, password: secure }, values({}, { username: 'u1', password: 'p:1' }));
+    const s = await call(
+      api({ b: { type: 'basic' } }),
+      { username: secure, password: secure },
+      values({}, { username: 'u1', password: 'p:1' }),
+    );
     expect(s.headers['authorization']).toBe(`Basic ${Buffer.from('u1:p:1').toString('base64')}`);
   });
 });
@@ -286,7 +382,14 @@ describe('OpenAPI features', () => {
           operationId: 'PutItem',
           parameters: [
             { name: 'name', in: 'path', required: true, type: 'string' },
-            { name: 'api-version', in: 'query', required: true, type: 'string', default: '2024-01-01', 'x-ms-visibility': 'internal' },
+            {
+              name: 'api-version',
+              in: 'query',
+              required: true,
+              type: 'string',
+              default: '2024-01-01',
+              'x-ms-visibility': 'internal',
+            },
             { name: 'tags', in: 'query', type: 'array', items: { type: 'string' }, collectionFormat: 'multi' },
             { name: 'ids', in: 'query', type: 'array', items: { type: 'integer' }, collectionFormat: 'pipes' },
             { name: 'X-Trace', in: 'header', type: 'string' },
@@ -300,7 +403,10 @@ describe('OpenAPI features', () => {
                 properties: {
                   kind: { type: 'string', default: 'doc', 'x-ms-visibility': 'internal' },
                   size: { type: 'integer' },
-                  meta: { type: 'object', properties: { owner: { $ref: '#/definitions/Owner' }, flag: { type: 'boolean' } } },
+                  meta: {
+                    type: 'object',
+                    properties: { owner: { $ref: '#/definitions/Owner' }, flag: { type: 'boolean' } },
+                  },
                 },
               },
             },
@@ -308,8 +414,16 @@ describe('OpenAPI features', () => {
           responses: { '200': { description: 'ok', schema: { type: 'object' } } },
         },
       },
-      '/files/{id}': { get: { operationId: 'GetFile', parameters: [{ name: 'id', in: 'path', required: true, type: 'string' }], responses: { '200': { description: 'f', schema: { type: 'file' } } } } },
-      '/text-json': { get: { operationId: 'TextJson', responses: { '200': { description: 'x', schema: { type: 'object' } } } } },
+      '/files/{id}': {
+        get: {
+          operationId: 'GetFile',
+          parameters: [{ name: 'id', in: 'path', required: true, type: 'string' }],
+          responses: { '200': { description: 'f', schema: { type: 'file' } } },
+        },
+      },
+      '/text-json': {
+        get: { operationId: 'TextJson', responses: { '200': { description: 'x', schema: { type: 'object' } } } },
+      },
       '/form': {
         post: {
           operationId: 'Form',
@@ -321,17 +435,63 @@ describe('OpenAPI features', () => {
           responses: {},
         },
       },
-      '/datasets/{dataset}/tables/{table}/items': { get: { operationId: 'GetItems', parameters: [{ name: 'dataset', in: 'path', required: true, type: 'string' }, { name: 'table', in: 'path', required: true, type: 'string' }], responses: {} } },
+      '/datasets/{dataset}/tables/{table}/items': {
+        get: {
+          operationId: 'GetItems',
+          parameters: [
+            { name: 'dataset', in: 'path', required: true, type: 'string' },
+            { name: 'table', in: 'path', required: true, type: 'string' },
+          ],
+          responses: {},
+        },
+      },
     },
     definitions: { Owner: { type: 'object', properties: { name: { type: 'string' } } } },
   };
   const policies = (port: number) => [
-    { templateId: 'dynamichosturl', parameters: { 'x-ms-apimTemplateParameter.urlTemplate': `http://127.0.0.1:${port}/base` } },
-    { templateId: 'setqueryparameter', parameters: { 'x-ms-apimTemplateParameter.name': 'tenant', 'x-ms-apimTemplateParameter.value': "@connectionParameters('tenant')", 'x-ms-apimTemplateParameter.existsAction': 'override' } },
-    { templateId: 'setheader', parameters: { 'x-ms-apimTemplateParameter.name': 'X-Trace', 'x-ms-apimTemplateParameter.value': 'policy', 'x-ms-apimTemplateParameter.existsAction': 'skip' } },
-    { templateId: 'setheader', parameters: { 'x-ms-apimTemplateParameter.name': 'X-Copied', 'x-ms-apimTemplateParameter.value': "@headers('X-Trace')/@queryParameters('api-version')" } },
-    { templateId: 'setheader', parameters: { 'x-ms-apimTemplateParameter.name': 'X-Only-Files', 'x-ms-apimTemplateParameter.value': 'yes', 'x-ms-apimTemplate-operationName': ['GetFile'] } },
-    { templateId: 'setheader', parameters: { 'x-ms-apimTemplateParameter.name': 'X-Served-By', 'x-ms-apimTemplateParameter.value': 'patchbay', 'x-ms-apimTemplate-policySection': 'Response' } },
+    {
+      templateId: 'dynamichosturl',
+      parameters: { 'x-ms-apimTemplateParameter.urlTemplate': `http://127.0.0.1:${port}/base` },
+    },
+    {
+      templateId: 'setqueryparameter',
+      parameters: {
+        'x-ms-apimTemplateParameter.name': 'tenant',
+        'x-ms-apimTemplateParameter.value': "@connectionParameters('tenant')",
+        'x-ms-apimTemplateParameter.existsAction': 'override',
+      },
+    },
+    {
+      templateId: 'setheader',
+      parameters: {
+        'x-ms-apimTemplateParameter.name': 'X-Trace',
+        'x-ms-apimTemplateParameter.value': 'policy',
+        'x-ms-apimTemplateParameter.existsAction': 'skip',
+      },
+    },
+    {
+      templateId: 'setheader',
+      parameters: {
+        'x-ms-apimTemplateParameter.name': 'X-Copied',
+        'x-ms-apimTemplateParameter.value': "@headers('X-Trace')/@queryParameters('api-version')",
+      },
+    },
+    {
+      templateId: 'setheader',
+      parameters: {
+        'x-ms-apimTemplateParameter.name': 'X-Only-Files',
+        'x-ms-apimTemplateParameter.value': 'yes',
+        'x-ms-apimTemplate-operationName': ['GetFile'],
+      },
+    },
+    {
+      templateId: 'setheader',
+      parameters: {
+        'x-ms-apimTemplateParameter.name': 'X-Served-By',
+        'x-ms-apimTemplateParameter.value': 'patchbay',
+        'x-ms-apimTemplate-policySection': 'Response',
+      },
+    },
   ];
 
   it('path encoding, internal defaults, collection formats, nested body keys and $ref schemas, request and response policies', async () => {
@@ -341,7 +501,18 @@ describe('OpenAPI features', () => {
       connection: values({ tenant: 'contoso' }),
       actionType: 'OpenApiConnection',
       host: { operationId: 'PutItem' },
-      inputs: { parameters: { folder: 'a/b c', name: 'x y', tags: ['t1', 't2'], ids: [1, 2], 'X-Trace': 'flow', 'item/size': '12', 'item/meta/owner/name': 'Ann', 'item/meta/flag': 'true' } },
+      inputs: {
+        parameters: {
+          folder: 'a/b c',
+          name: 'x y',
+          tags: ['t1', 't2'],
+          ids: [1, 2],
+          'X-Trace': 'flow',
+          'item/size': '12',
+          'item/meta/owner/name': 'Ann',
+          'item/meta/flag': 'true',
+        },
+      },
       http: client,
       policy: { allowLoopback: true },
     });
@@ -363,12 +534,30 @@ describe('OpenAPI features', () => {
   it('binary responses by schema, JSON sent as text, form data, ApiConnection paths', async () => {
     const c = synthetic(doc, policies(httpPort), {});
     const common = { connector: c, connection: values({ tenant: 't' }), http: client, policy: { allowLoopback: true } };
-    const file = await callConnector({ ...common, actionType: 'OpenApiConnection', host: { operationId: 'GetFile' }, inputs: { parameters: { id: '1' } } });
-    expect(file.body).toEqual({ '$content-type': 'application/octet-stream', $content: Buffer.from([1, 2, 3]).toString('base64') });
-    const text = await callConnector({ ...common, actionType: 'OpenApiConnection', host: { operationId: 'TextJson' }, inputs: {} });
+    const file = await callConnector({
+      ...common,
+      actionType: 'OpenApiConnection',
+      host: { operationId: 'GetFile' },
+      inputs: { parameters: { id: '1' } },
+    });
+    expect(file.body).toEqual({
+      '$content-type': 'application/octet-stream',
+      $content: Buffer.from([1, 2, 3]).toString('base64'),
+    });
+    const text = await callConnector({
+      ...common,
+      actionType: 'OpenApiConnection',
+      host: { operationId: 'TextJson' },
+      inputs: {},
+    });
     expect(text.body).toEqual({ ok: true });
     seen.length = 0;
-    await callConnector({ ...common, actionType: 'OpenApiConnection', host: { operationId: 'Form' }, inputs: { parameters: { a: 'x&y', b: 3 } } });
+    await callConnector({
+      ...common,
+      actionType: 'OpenApiConnection',
+      host: { operationId: 'Form' },
+      inputs: { parameters: { a: 'x&y', b: 3 } },
+    });
     expect(seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(seen[0]!.body).toBe('a=x%26y&b=3');
     seen.length = 0;
@@ -383,13 +572,50 @@ describe('OpenAPI features', () => {
 
   it('webhook actions, id-only connectors and unknown operations fail with typed errors', async () => {
     const common = { connection: values({}), http: client, policy: { allowLoopback: true }, inputs: {} };
-    await expect(callConnector({ ...common, connector: synthetic(doc), actionType: 'OpenApiConnectionWebhook', host: { operationId: 'PutItem' } })).rejects.toMatchObject({ code: 'WEBHOOK_ACTION_NOT_SUPPORTED' });
-    await expect(callConnector({ ...common, connector: { ...synthetic(doc), kind: 'idOnly', definition: undefined } as Connector, actionType: 'OpenApiConnection', host: { operationId: 'X' } })).rejects.toMatchObject({ code: 'CONNECTOR_DEFINITION_MISSING' });
-    await expect(callConnector({ ...common, connector: synthetic(doc), actionType: 'OpenApiConnection', host: { operationId: 'Nope' } })).rejects.toMatchObject({ code: 'OPERATION_NOT_FOUND' });
+    await expect(
+      callConnector({
+        ...common,
+        connector: synthetic(doc),
+        actionType: 'OpenApiConnectionWebhook',
+        host: { operationId: 'PutItem' },
+      }),
+    ).rejects.toMatchObject({ code: 'WEBHOOK_ACTION_NOT_SUPPORTED' });
+    await expect(
+      callConnector({
+        ...common,
+        connector: { ...synthetic(doc), kind: 'idOnly', definition: undefined } as Connector,
+        actionType: 'OpenApiConnection',
+        host: { operationId: 'X' },
+      }),
+    ).rejects.toMatchObject({ code: 'CONNECTOR_DEFINITION_MISSING' });
+    await expect(
+      callConnector({
+        ...common,
+        connector: synthetic(doc),
+        actionType: 'OpenApiConnection',
+        host: { operationId: 'Nope' },
+      }),
+    ).rejects.toMatchObject({ code: 'OPERATION_NOT_FOUND' });
   });
 
   it('a broken $ref is a typed definition error naming the connector', async () => {
-    await expect(loadConnectorApi({ swagger: '2.0', info: { title: 'x', version: '1' }, paths: { '/a': { get: { operationId: 'A', responses: { '200': { description: 'x', schema: { $ref: '#/definitions/Missing' } } } } } } }, { connector: 'broken' })).rejects.toMatchObject({
+    await expect(
+      loadConnectorApi(
+        {
+          swagger: '2.0',
+          info: { title: 'x', version: '1' },
+          paths: {
+            '/a': {
+              get: {
+                operationId: 'A',
+                responses: { '200': { description: 'x', schema: { $ref: '#/definitions/Missing' } } },
+              },
+            },
+          },
+        },
+        { connector: 'broken' },
+      ),
+    ).rejects.toMatchObject({
       code: 'CONNECTOR_DEFINITION_INVALID',
       details: { connector: 'broken' },
     });

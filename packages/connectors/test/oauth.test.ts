@@ -42,7 +42,13 @@ describe('OAuth 2.0 grants against oidc-provider', () => {
   it('authorization code through the loopback callback, then refresh with rotation, then rejection after revocation', async () => {
     const cb = await startLoopbackCallback();
     try {
-      const opts = { settings: codeSettings(), clientId: oidc.clients.app.id, clientSecret: oidc.clients.app.secret, http, now: () => now };
+      const opts = {
+        settings: codeSettings(),
+        clientId: oidc.clients.app.id,
+        clientSecret: oidc.clients.app.secret,
+        http,
+        now: () => now,
+      };
       const request = await startAuthorization({ ...opts, redirectUri: cb.redirectUri });
       const u = new URL(request.url);
       expect(u.searchParams.get('code_challenge_method')).toBe('S256');
@@ -60,7 +66,9 @@ describe('OAuth 2.0 grants against oidc-provider', () => {
       expect((await oidc.introspect(tokens.accessToken)).active).toBe(true);
 
       // a callback whose state does not match is refused
-      await expect(finishAuthorization({ ...opts, request: { ...request, state: 'other' }, callbackUrl })).rejects.toMatchObject({ code: 'OAUTH_TOKEN_REQUEST_FAILED' });
+      await expect(
+        finishAuthorization({ ...opts, request: { ...request, state: 'other' }, callbackUrl }),
+      ).rejects.toMatchObject({ code: 'OAUTH_TOKEN_REQUEST_FAILED' });
 
       now += 590_000;
       const refreshed = await refreshTokens({ ...opts, refreshToken: tokens.refreshToken! });
@@ -73,20 +81,43 @@ describe('OAuth 2.0 grants against oidc-provider', () => {
 
       await oidc.revoke(refreshed.refreshToken!);
       const err = await refreshTokens({ ...opts, refreshToken: refreshed.refreshToken! }).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'OAUTH_GRANT_REJECTED', category: 'not-ready', details: { grant: 'refresh_token', error: 'invalid_grant' } });
-      expect(JSON.stringify([(err as Error).message, (err as { details: unknown }).details])).not.toContain(refreshed.refreshToken!);
+      expect(err).toMatchObject({
+        code: 'OAUTH_GRANT_REJECTED',
+        category: 'not-ready',
+        details: { grant: 'refresh_token', error: 'invalid_grant' },
+      });
+      expect(JSON.stringify([(err as Error).message, (err as { details: unknown }).details])).not.toContain(
+        refreshed.refreshToken!,
+      );
     } finally {
       await cb.close();
     }
   });
 
   it('client credentials for a service principal; a wrong secret is rejected without echoing it', async () => {
-    const settings: OAuthSettings = { identityProvider: 'oauth2', grantType: 'client_credentials', scopes: ['api'], tokenUrl: oidc.tokenUrl };
-    const t = await clientCredentialsTokens({ settings, clientId: oidc.clients.service.id, clientSecret: oidc.clients.service.secret, http, now: () => now });
+    const settings: OAuthSettings = {
+      identityProvider: 'oauth2',
+      grantType: 'client_credentials',
+      scopes: ['api'],
+      tokenUrl: oidc.tokenUrl,
+    };
+    const t = await clientCredentialsTokens({
+      settings,
+      clientId: oidc.clients.service.id,
+      clientSecret: oidc.clients.service.secret,
+      http,
+      now: () => now,
+    });
     expect(t.refreshToken).toBeUndefined();
     expect(await oidc.introspect(t.accessToken)).toMatchObject({ active: true, client_id: 'svc' });
     const wrong = 'definitely-not-the-secret-42';
-    const err = await clientCredentialsTokens({ settings, clientId: 'svc', clientSecret: wrong, http, now: () => now }).catch((e: unknown) => e);
+    const err = await clientCredentialsTokens({
+      settings,
+      clientId: 'svc',
+      clientSecret: wrong,
+      http,
+      now: () => now,
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'OAUTH_GRANT_REJECTED', details: { error: 'invalid_client' } });
     expect((err as Error).message).not.toContain(wrong);
   });
@@ -94,12 +125,29 @@ describe('OAuth 2.0 grants against oidc-provider', () => {
   it('refuses plain-HTTP endpoints off loopback, and token endpoints the host policy denies', async () => {
     const opts = { clientId: 'x', http, now: () => now };
     await expect(
-      clientCredentialsTokens({ ...opts, settings: { identityProvider: 'oauth2', grantType: 'client_credentials', scopes: [], tokenUrl: 'http://login.example.com/token' } }),
+      clientCredentialsTokens({
+        ...opts,
+        settings: {
+          identityProvider: 'oauth2',
+          grantType: 'client_credentials',
+          scopes: [],
+          tokenUrl: 'http://login.example.com/token',
+        },
+      }),
     ).rejects.toMatchObject({ code: 'OAUTH_INSECURE_ENDPOINT' });
     const strict = createHttpClient({ policy: { allowLoopback: false } });
     try {
       await expect(
-        clientCredentialsTokens({ ...opts, http: strict, settings: { identityProvider: 'oauth2', grantType: 'client_credentials', scopes: [], tokenUrl: oidc.tokenUrl } }),
+        clientCredentialsTokens({
+          ...opts,
+          http: strict,
+          settings: {
+            identityProvider: 'oauth2',
+            grantType: 'client_credentials',
+            scopes: [],
+            tokenUrl: oidc.tokenUrl,
+          },
+        }),
       ).rejects.toMatchObject({ code: 'HTTP_HOST_DENIED' });
     } finally {
       await strict.close();

@@ -9,7 +9,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectorDefinition } from '@patchbay/core';
 import { createOAuthConnection, reconnectOAuthConnection, testConnection, type Platform } from '@patchbay/platform';
-import { startOidcServer, startResourceServer, type TestOidcServer } from '../../connectors/test/support/oidc-server.js';
+import {
+  startOidcServer,
+  startResourceServer,
+  type TestOidcServer,
+} from '../../connectors/test/support/oidc-server.js';
 import { seedFlow } from '../../../test-support/platform.js';
 import { connectorPlatform, testClock, type TestClock } from './support/connector-platform.js';
 
@@ -41,15 +45,39 @@ const openApi = (): Record<string, unknown> => ({
   host: api.host,
   basePath: '/api',
   schemes: ['http'],
-  paths: { '/me': { get: { operationId: 'GetMe', responses: { '200': { description: 'who', schema: { type: 'object', properties: { subject: { type: 'string' }, client: { type: 'string' } } } } } } } },
-  securityDefinitions: { oauth2_auth: { type: 'oauth2', flow: 'accessCode', authorizationUrl: oidc.authorizationUrl, tokenUrl: oidc.tokenUrl, scopes: {} } },
+  paths: {
+    '/me': {
+      get: {
+        operationId: 'GetMe',
+        responses: {
+          '200': {
+            description: 'who',
+            schema: { type: 'object', properties: { subject: { type: 'string' }, client: { type: 'string' } } },
+          },
+        },
+      },
+    },
+  },
+  securityDefinitions: {
+    oauth2_auth: {
+      type: 'oauth2',
+      flow: 'accessCode',
+      authorizationUrl: oidc.authorizationUrl,
+      tokenUrl: oidc.tokenUrl,
+      scopes: {},
+    },
+  },
   security: [{ oauth2_auth: [] }],
   'x-ms-capabilities': { testConnection: { operationId: 'GetMe' } },
 });
 
 /** A custom connector with authorization code (like TRIGGERcmd's `oauth2` settings) and a client-credentials parameter set (like ACS SMS Events). */
 function definition(): ConnectorDefinition {
-  const custom = { authorizationUrl: { value: oidc.authorizationUrl }, tokenUrl: { value: oidc.tokenUrl }, refreshUrl: { value: oidc.tokenUrl } };
+  const custom = {
+    authorizationUrl: { value: oidc.authorizationUrl },
+    tokenUrl: { value: oidc.tokenUrl },
+    refreshUrl: { value: oidc.tokenUrl },
+  };
   return {
     openApi: openApi(),
     connectionParameters: {},
@@ -58,15 +86,37 @@ function definition(): ConnectorDefinition {
         {
           name: 'signIn',
           parameters: {
-            token: { type: 'oauthSetting', oAuthSettings: { identityProvider: 'oauth2', clientId: oidc.clients.app.id, scopes: ['openid', 'api'], redirectMode: 'Global', customParameters: custom } },
+            token: {
+              type: 'oauthSetting',
+              oAuthSettings: {
+                identityProvider: 'oauth2',
+                clientId: oidc.clients.app.id,
+                scopes: ['openid', 'api'],
+                redirectMode: 'Global',
+                customParameters: custom,
+              },
+            },
           },
         },
         {
           name: 'servicePrincipal',
           parameters: {
-            token: { type: 'oauthSetting', oAuthSettings: { identityProvider: 'oauth2', scopes: ['api'], customParameters: { ...custom, grantType: { value: 'client_credentials' } } } },
-            'token:clientId': { type: 'string', uiDefinition: { displayName: 'Client ID', constraints: { required: 'true' } } },
-            'token:clientSecret': { type: 'securestring', uiDefinition: { displayName: 'Client secret', constraints: { required: 'true' } } },
+            token: {
+              type: 'oauthSetting',
+              oAuthSettings: {
+                identityProvider: 'oauth2',
+                scopes: ['api'],
+                customParameters: { ...custom, grantType: { value: 'client_credentials' } },
+              },
+            },
+            'token:clientId': {
+              type: 'string',
+              uiDefinition: { displayName: 'Client ID', constraints: { required: 'true' } },
+            },
+            'token:clientSecret': {
+              type: 'securestring',
+              uiDefinition: { displayName: 'Client secret', constraints: { required: 'true' } },
+            },
           },
         },
       ],
@@ -77,22 +127,50 @@ function definition(): ConnectorDefinition {
 
 const FLOW_ID = '5e1f0000-0000-4000-8000-0000000000a1';
 async function setup() {
-  await p.connectors.install({ environment: 'test', id: 'pb_whoami', displayName: 'Who am I', definition: definition() });
+  await p.connectors.install({
+    environment: 'test',
+    id: 'pb_whoami',
+    displayName: 'Who am I',
+    definition: definition(),
+  });
   await p.references.create({ environment: 'test', logicalName: 'pb_WhoAmI', connector: 'pb_whoami' });
   await seedFlow(p, {
     environment: 'test',
     id: FLOW_ID,
     name: 'Who is calling',
     owner: 'admin',
-    connections: [{ key: 'shared_pb-5fwhoami', logicalName: 'pb_WhoAmI', runtimeSource: 'embedded', connectorId: 'pb_whoami' }],
+    connections: [
+      { key: 'shared_pb-5fwhoami', logicalName: 'pb_WhoAmI', runtimeSource: 'embedded', connectorId: 'pb_whoami' },
+    ],
     definition: {
       properties: {
-        connectionReferences: { 'shared_pb-5fwhoami': { runtimeSource: 'embedded', connection: { connectionReferenceLogicalName: 'pb_WhoAmI' }, api: { name: 'pb_whoami' } } },
+        connectionReferences: {
+          'shared_pb-5fwhoami': {
+            runtimeSource: 'embedded',
+            connection: { connectionReferenceLogicalName: 'pb_WhoAmI' },
+            api: { name: 'pb_whoami' },
+          },
+        },
         definition: {
           triggers: { manual: { type: 'Request', kind: 'Button', inputs: {} } },
           actions: {
-            Who: { type: 'OpenApiConnection', inputs: { host: { connectionName: 'shared_pb-5fwhoami', operationId: 'GetMe', apiId: '/providers/Microsoft.PowerApps/apis/pb_whoami' }, parameters: {} } },
-            Answer: { type: 'Response', kind: 'Http', runAfter: { Who: ['Succeeded'] }, inputs: { statusCode: 200, body: "@body('Who')" } },
+            Who: {
+              type: 'OpenApiConnection',
+              inputs: {
+                host: {
+                  connectionName: 'shared_pb-5fwhoami',
+                  operationId: 'GetMe',
+                  apiId: '/providers/Microsoft.PowerApps/apis/pb_whoami',
+                },
+                parameters: {},
+              },
+            },
+            Answer: {
+              type: 'Response',
+              kind: 'Http',
+              runAfter: { Who: ['Succeeded'] },
+              inputs: { statusCode: 200, body: "@body('Who')" },
+            },
           },
         },
       },
@@ -107,8 +185,14 @@ const signInBrowser = async (url: string): Promise<void> => {
   expect(page.status).toBe(200);
 };
 
-async function stored(id: string): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number; clientSecret?: string }> {
-  return JSON.parse((await p.vault.get(id, '$oauth'))!) as { accessToken: string; refreshToken?: string; expiresAt: number };
+async function stored(
+  id: string,
+): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number; clientSecret?: string }> {
+  return JSON.parse((await p.vault.get(id, '$oauth'))!) as {
+    accessToken: string;
+    refreshToken?: string;
+    expiresAt: number;
+  };
 }
 
 const runOnce = () => p.runs.run({ environment: 'test', flow: FLOW_ID });
@@ -185,8 +269,14 @@ describe(`OAuth 2.0 connections (${process.env['PATCHBAY_TEST_STORE']})`, () => 
     expect((await runOnce()).result.status).toBe('Succeeded');
 
     // No token or client secret in run history or the audit log
-    const tokens = [t0, t1, t2, await stored(conn.id)].flatMap((t) => [t.accessToken, t.refreshToken!]).concat(oidc.clients.app.secret);
-    const runs = await p.store.repos.runs.list({ environmentId: (await p.environments.get('test')).id, withRecord: true, limit: 100 });
+    const tokens = [t0, t1, t2, await stored(conn.id)]
+      .flatMap((t) => [t.accessToken, t.refreshToken!])
+      .concat(oidc.clients.app.secret);
+    const runs = await p.store.repos.runs.list({
+      environmentId: (await p.environments.get('test')).id,
+      withRecord: true,
+      limit: 100,
+    });
     const text = JSON.stringify([runs, await p.store.repos.audit.list({ limit: 2000 })]);
     for (const t of tokens) expect(text).not.toContain(t);
     const audit = await p.store.repos.audit.list({ limit: 2000 });
@@ -232,6 +322,8 @@ describe(`OAuth 2.0 connections (${process.env['PATCHBAY_TEST_STORE']})`, () => 
       }),
     ).rejects.toMatchObject({ code: 'OAUTH_GRANT_REJECTED' });
     expect(await p.connections.list({ environment: 'test' })).toHaveLength(0);
-    await expect(createOAuthConnection(p, { environment: 'test', connector: 'shared_sql', displayName: 'x' })).rejects.toMatchObject({ code: 'OAUTH_NOT_SUPPORTED' });
+    await expect(
+      createOAuthConnection(p, { environment: 'test', connector: 'shared_sql', displayName: 'x' }),
+    ).rejects.toMatchObject({ code: 'OAUTH_NOT_SUPPORTED' });
   });
 });

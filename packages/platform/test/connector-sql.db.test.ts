@@ -26,7 +26,12 @@ async function pgExec(sql: string, database?: string): Promise<void> {
   }
 }
 async function myExec(sql: string, database?: string): Promise<void> {
-  const c = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', ...(database ? { database } : {}) });
+  const c = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: 3306,
+    user: 'root',
+    ...(database ? { database } : {}),
+  });
   try {
     await c.query(sql);
   } finally {
@@ -36,9 +41,15 @@ async function myExec(sql: string, database?: string): Promise<void> {
 
 beforeAll(async () => {
   await pgExec(`CREATE DATABASE ${db}`);
-  await pgExec('CREATE TABLE orders (id serial PRIMARY KEY, customer varchar(200) NOT NULL, amount integer NOT NULL)', db);
+  await pgExec(
+    'CREATE TABLE orders (id serial PRIMARY KEY, customer varchar(200) NOT NULL, amount integer NOT NULL)',
+    db,
+  );
   await myExec(`CREATE DATABASE ${db}`);
-  await myExec('CREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, customer varchar(200) NOT NULL, amount int NOT NULL)', db);
+  await myExec(
+    'CREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, customer varchar(200) NOT NULL, amount int NOT NULL)',
+    db,
+  );
 });
 afterAll(async () => {
   await pgExec(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
@@ -55,22 +66,42 @@ afterEach(async () => cleanup());
 
 const flowDefinition = {
   properties: {
-    connectionReferences: { shared_sql: { runtimeSource: 'embedded', connection: { connectionReferenceLogicalName: 'pb_Orders' }, api: { name: 'shared_sql' } } },
+    connectionReferences: {
+      shared_sql: {
+        runtimeSource: 'embedded',
+        connection: { connectionReferenceLogicalName: 'pb_Orders' },
+        api: { name: 'shared_sql' },
+      },
+    },
     definition: {
       triggers: { manual: { type: 'Request', kind: 'Http', inputs: { schema: {} } } },
       actions: {
         Insert_row: {
           type: 'OpenApiConnection',
           inputs: {
-            host: { connectionName: 'shared_sql', operationId: 'PostItem_V2', apiId: '/providers/Microsoft.PowerApps/apis/shared_sql' },
-            parameters: { server: 'default', database: 'default', table: '[dbo].[orders]', 'item/customer': "@triggerBody()?['customer']", 'item/amount': "@triggerBody()?['amount']" },
+            host: {
+              connectionName: 'shared_sql',
+              operationId: 'PostItem_V2',
+              apiId: '/providers/Microsoft.PowerApps/apis/shared_sql',
+            },
+            parameters: {
+              server: 'default',
+              database: 'default',
+              table: '[dbo].[orders]',
+              'item/customer': "@triggerBody()?['customer']",
+              'item/amount': "@triggerBody()?['amount']",
+            },
           },
         },
         Look_up: {
           type: 'OpenApiConnection',
           runAfter: { Insert_row: ['Succeeded'] },
           inputs: {
-            host: { connectionName: 'shared_sql', operationId: 'ExecutePassThroughNativeQuery_V2', apiId: '/providers/Microsoft.PowerApps/apis/shared_sql' },
+            host: {
+              connectionName: 'shared_sql',
+              operationId: 'ExecutePassThroughNativeQuery_V2',
+              apiId: '/providers/Microsoft.PowerApps/apis/shared_sql',
+            },
             parameters: {
               server: 'default',
               database: 'default',
@@ -84,7 +115,11 @@ const flowDefinition = {
           type: 'OpenApiConnection',
           runAfter: { Look_up: ['Succeeded'] },
           inputs: {
-            host: { connectionName: 'shared_sql', operationId: 'GetItems_V2', apiId: '/providers/Microsoft.PowerApps/apis/shared_sql' },
+            host: {
+              connectionName: 'shared_sql',
+              operationId: 'GetItems_V2',
+              apiId: '/providers/Microsoft.PowerApps/apis/shared_sql',
+            },
             parameters: { table: 'orders', $select: 'id', $top: 100 },
           },
         },
@@ -92,7 +127,14 @@ const flowDefinition = {
           type: 'Response',
           kind: 'Http',
           runAfter: { Count: ['Succeeded'] },
-          inputs: { statusCode: 200, body: { inserted: "@body('Insert_row')?['customer']", found: "@body('Look_up')?['ResultSets']?['Table1']", rows: "@length(body('Count')?['value'])" } },
+          inputs: {
+            statusCode: 200,
+            body: {
+              inserted: "@body('Insert_row')?['customer']",
+              found: "@body('Look_up')?['ResultSets']?['Table1']",
+              rows: "@length(body('Count')?['value'])",
+            },
+          },
         },
       },
     },
@@ -117,11 +159,18 @@ describe.each([
       id: '5a1f0000-0000-4000-8000-0000000000b1',
       name: 'Orders',
       owner: 'admin',
-      connections: [{ key: 'shared_sql', logicalName: 'pb_Orders', runtimeSource: 'embedded', connectorId: 'shared_sql' }],
+      connections: [
+        { key: 'shared_sql', logicalName: 'pb_Orders', runtimeSource: 'embedded', connectorId: 'shared_sql' },
+      ],
       definition: flowDefinition,
     });
     const evil = "Robert'); DROP TABLE orders; --";
-    const run = (customer: string, lookup: string) => p.runs.run({ environment: 'test', flow: 'Orders', trigger: { body: { customer, amount: 7, lookup }, method: 'POST' } });
+    const run = (customer: string, lookup: string) =>
+      p.runs.run({
+        environment: 'test',
+        flow: 'Orders',
+        trigger: { body: { customer, amount: 7, lookup }, method: 'POST' },
+      });
     const r1 = await run(evil, "x' OR '1'='1");
     expect(r1.result.status).toBe('Succeeded');
     expect(r1.result.response?.body).toMatchObject({ inserted: evil, found: [] });

@@ -37,15 +37,23 @@ export async function startLoopbackCallback(o: { port?: number; path?: string } 
     const full = `http://127.0.0.1:${port}${req.url ?? path}`;
     const error = url.searchParams.get('error');
     if (error) {
-      res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE('Sign-in failed', 'Patchbay did not get access. You can close this window.'));
-      const e = notReady('OAUTH_AUTHORIZATION_DENIED', `the authorization server answered ${error}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''}`, {
-        error,
-      });
+      res
+        .writeHead(400, { 'Content-Type': 'text/html; charset=utf-8' })
+        .end(PAGE('Sign-in failed', 'Patchbay did not get access. You can close this window.'));
+      const e = notReady(
+        'OAUTH_AUTHORIZATION_DENIED',
+        `the authorization server answered ${error}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''}`,
+        {
+          error,
+        },
+      );
       if (settle) settle.reject(e);
       else early = { error: e };
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE('Signed in', 'Patchbay received the sign-in. You can close this window.'));
+    res
+      .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+      .end(PAGE('Signed in', 'Patchbay received the sign-in. You can close this window.'));
     if (settle) settle.resolve(full);
     else early = { url: full };
   });
@@ -61,7 +69,14 @@ export async function startLoopbackCallback(o: { port?: number; path?: string } 
         if (early?.url) return resolve(early.url);
         if (early?.error) return reject(early.error);
         const timer = setTimeout(
-          () => reject(notReady('OAUTH_CALLBACK_TIMEOUT', `no sign-in arrived at ${path} within ${Math.round((w.timeoutMs ?? 300_000) / 1000)} s`, {})),
+          () =>
+            reject(
+              notReady(
+                'OAUTH_CALLBACK_TIMEOUT',
+                `no sign-in arrived at ${path} within ${Math.round((w.timeoutMs ?? 300_000) / 1000)} s`,
+                {},
+              ),
+            ),
           w.timeoutMs ?? 300_000,
         );
         timer.unref();

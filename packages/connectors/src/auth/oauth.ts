@@ -40,7 +40,13 @@ export interface OAuthClientOptions {
 }
 
 /** Codes of grant rejections that need a human (new sign-in or new credentials). */
-const REJECTED = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope']);
+const REJECTED = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
 
 function isLoopback(url: URL): boolean {
   const h = normaliseHost(url.hostname);
@@ -52,13 +58,19 @@ function checkEndpoint(raw: string, what: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw invalid('OAUTH_ENDPOINT_INVALID', `the OAuth ${what} URL of the connector is not an absolute URL`, { endpoint: what });
+    throw invalid('OAUTH_ENDPOINT_INVALID', `the OAuth ${what} URL of the connector is not an absolute URL`, {
+      endpoint: what,
+    });
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
-    throw invalid('OAUTH_INSECURE_ENDPOINT', `the OAuth ${what} URL ${url.origin} is not HTTPS; plain HTTP is accepted only on loopback`, {
-      endpoint: what,
-      origin: url.origin,
-    });
+    throw invalid(
+      'OAUTH_INSECURE_ENDPOINT',
+      `the OAuth ${what} URL ${url.origin} is not HTTPS; plain HTTP is accepted only on loopback`,
+      {
+        endpoint: what,
+        origin: url.origin,
+      },
+    );
   }
   return url;
 }
@@ -95,9 +107,17 @@ export function fetchVia(http: OutboundHttpClient): client.CustomFetch {
 }
 
 /** The openid-client configuration for a connector's authorization server. */
-export function oauthConfiguration(o: OAuthClientOptions, purpose: 'authorize' | 'token' | 'refresh' = 'token'): client.Configuration {
-  const token = checkEndpoint(purpose === 'refresh' && o.settings.refreshUrl ? o.settings.refreshUrl : o.settings.tokenUrl, 'token');
-  const authorization = o.settings.authorizationUrl ? checkEndpoint(o.settings.authorizationUrl, 'authorization') : undefined;
+export function oauthConfiguration(
+  o: OAuthClientOptions,
+  purpose: 'authorize' | 'token' | 'refresh' = 'token',
+): client.Configuration {
+  const token = checkEndpoint(
+    purpose === 'refresh' && o.settings.refreshUrl ? o.settings.refreshUrl : o.settings.tokenUrl,
+    'token',
+  );
+  const authorization = o.settings.authorizationUrl
+    ? checkEndpoint(o.settings.authorizationUrl, 'authorization')
+    : undefined;
   const issuer = (authorization ?? token).origin;
   const meta: client.ServerMetadata = {
     issuer,
@@ -133,15 +153,26 @@ function tokenSetOf(r: client.TokenEndpointResponse, now: number, previousRefres
 /** Maps an openid-client failure to a PatchbayError with no token in it. */
 export function oauthError(e: unknown, grant: string): PatchbayError {
   if (isPatchbayError(e)) return e;
-  const err = e as { error?: unknown; error_description?: unknown; status?: unknown; code?: unknown; message?: unknown; cause?: unknown };
+  const err = e as {
+    error?: unknown;
+    error_description?: unknown;
+    status?: unknown;
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+  };
   if (typeof err.error === 'string') {
     const description = typeof err.error_description === 'string' ? `: ${err.error_description}` : '';
     if (REJECTED.has(err.error))
-      return notReady('OAUTH_GRANT_REJECTED', `the authorization server rejected the ${grant} grant (${err.error}${description})`, {
-        grant,
-        error: err.error,
-        ...(typeof err.status === 'number' ? { status: err.status } : {}),
-      });
+      return notReady(
+        'OAUTH_GRANT_REJECTED',
+        `the authorization server rejected the ${grant} grant (${err.error}${description})`,
+        {
+          grant,
+          error: err.error,
+          ...(typeof err.status === 'number' ? { status: err.status } : {}),
+        },
+      );
     return notReady('OAUTH_TOKEN_REQUEST_FAILED', `the ${grant} grant failed (${err.error}${description})`, {
       grant,
       error: err.error,
@@ -153,10 +184,14 @@ export function oauthError(e: unknown, grant: string): PatchbayError {
     if (isPatchbayError(cur)) return cur;
     cur = (cur as { cause?: unknown }).cause;
   }
-  return notReady('OAUTH_TOKEN_REQUEST_FAILED', `the ${grant} grant failed: ${typeof err.message === 'string' ? err.message : String(e)}`, {
-    grant,
-    ...(typeof err.code === 'string' ? { cause: err.code } : {}),
-  });
+  return notReady(
+    'OAUTH_TOKEN_REQUEST_FAILED',
+    `the ${grant} grant failed: ${typeof err.message === 'string' ? err.message : String(e)}`,
+    {
+      grant,
+      ...(typeof err.code === 'string' ? { cause: err.code } : {}),
+    },
+  );
 }
 
 /** True when a grant failed because the server rejected the credentials or refresh token. */
@@ -173,9 +208,13 @@ export interface AuthorizationRequest {
 }
 
 /** Builds the authorization URL (authorization code grant with PKCE S256 and state). */
-export async function startAuthorization(o: OAuthClientOptions & { redirectUri: string }): Promise<AuthorizationRequest> {
+export async function startAuthorization(
+  o: OAuthClientOptions & { redirectUri: string },
+): Promise<AuthorizationRequest> {
   if (!o.settings.authorizationUrl)
-    throw invalid('OAUTH_ENDPOINT_INVALID', 'the connector names no OAuth authorization URL', { endpoint: 'authorization' });
+    throw invalid('OAUTH_ENDPOINT_INVALID', 'the connector names no OAuth authorization URL', {
+      endpoint: 'authorization',
+    });
   const config = oauthConfiguration(o, 'authorize');
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -195,7 +234,9 @@ export async function startAuthorization(o: OAuthClientOptions & { redirectUri: 
  * Exchanges the code of a callback (`callbackUrl`: the full URL the browser was sent to) for
  * tokens, checking state and PKCE.
  */
-export async function finishAuthorization(o: OAuthClientOptions & { request: AuthorizationRequest; callbackUrl: string }): Promise<TokenSet> {
+export async function finishAuthorization(
+  o: OAuthClientOptions & { request: AuthorizationRequest; callbackUrl: string },
+): Promise<TokenSet> {
   const config = oauthConfiguration(o, 'token');
   try {
     const r = await client.authorizationCodeGrant(

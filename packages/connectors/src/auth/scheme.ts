@@ -44,7 +44,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** The connection parameters a connection chose: its parameter set's, or the connector's. */
-export function declaredParameters(def: ConnectorDefinition | undefined, parameterSet?: string): Record<string, ConnectionParameter> {
+export function declaredParameters(
+  def: ConnectorDefinition | undefined,
+  parameterSet?: string,
+): Record<string, ConnectionParameter> {
   if (!def) return {};
   const sets = def.connectionParameterSets?.values ?? [];
   if (sets.length > 0) {
@@ -77,21 +80,37 @@ export function oauthSettingsOf(
   p: ConnectionParameter,
   o: { values?: Record<string, unknown>; api?: ConnectorApi; parameter?: string } = {},
 ): OAuthSettings | undefined {
-  const raw = (p.oAuthSettings ?? (p as { oauthSettings?: Record<string, unknown> }).oauthSettings ?? {}) as Record<string, unknown>;
+  const raw = (p.oAuthSettings ?? (p as { oauthSettings?: Record<string, unknown> }).oauthSettings ?? {}) as Record<
+    string,
+    unknown
+  >;
   const custom = isObject(raw['customParameters']) ? raw['customParameters'] : {};
   const idp = String(raw['identityProvider'] ?? 'oauth2').toLowerCase();
   const values = o.values ?? {};
   const prefix = `${o.parameter ?? 'token'}:`;
-  const grantType = customValue(custom, 'grantType')?.toLowerCase() === 'client_credentials' ? 'client_credentials' : 'authorization_code';
-  const clientId = (ci(values, `${prefix}clientId`) as string | undefined) ?? (typeof raw['clientId'] === 'string' ? raw['clientId'] : undefined);
-  const scopes = (Array.isArray(raw['scopes']) ? raw['scopes'] : []).flatMap((s) => String(s).split(/\s+/)).filter(Boolean);
+  const grantType =
+    customValue(custom, 'grantType')?.toLowerCase() === 'client_credentials'
+      ? 'client_credentials'
+      : 'authorization_code';
+  const clientId =
+    (ci(values, `${prefix}clientId`) as string | undefined) ??
+    (typeof raw['clientId'] === 'string' ? raw['clientId'] : undefined);
+  const scopes = (Array.isArray(raw['scopes']) ? raw['scopes'] : [])
+    .flatMap((s) => String(s).split(/\s+/))
+    .filter(Boolean);
   let authorizationUrl: string | undefined;
   let tokenUrl: string | undefined;
   let refreshUrl: string | undefined;
   let resource: string | undefined;
   if (idp === 'aad' || idp === 'aadcertificate') {
-    const login = (customValue(custom, 'loginUri', 'loginUriAAD') ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
-    const tenant = (ci(values, `${prefix}TenantId`) as string | undefined) ?? customValue(custom, 'tenantId', 'TenantId') ?? 'common';
+    const login = (customValue(custom, 'loginUri', 'loginUriAAD') ?? 'https://login.microsoftonline.com').replace(
+      /\/+$/,
+      '',
+    );
+    const tenant =
+      (ci(values, `${prefix}TenantId`) as string | undefined) ??
+      customValue(custom, 'tenantId', 'TenantId') ??
+      'common';
     authorizationUrl = `${login}/${tenant}/oauth2/authorize`;
     tokenUrl = `${login}/${tenant}/oauth2/token`;
     resource = customValue(custom, 'resourceUri', 'ResourceUri');
@@ -128,14 +147,19 @@ export function authSchemeOf(o: {
   const entries = Object.entries(declared);
   const oauth = entries.find(([, p]) => p.type.toLowerCase() === 'oauthsetting');
   if (oauth) {
-    const settings = oauthSettingsOf(oauth[1], { values: o.values ?? {}, ...(o.api ? { api: o.api } : {}), parameter: oauth[0] });
+    const settings = oauthSettingsOf(oauth[1], {
+      values: o.values ?? {},
+      ...(o.api ? { api: o.api } : {}),
+      parameter: oauth[0],
+    });
     if (settings) return { kind: 'oauth2', parameter: oauth[0], settings };
   }
   const defs = Object.values(o.api?.securityDefinitions ?? {});
   const name = (n: string): string | undefined => entries.find(([k]) => k.toLowerCase() === n)?.[0];
   const user = name('username');
   const pass = name('password');
-  if (defs.some((d) => d.type === 'basic') && user && pass) return { kind: 'basic', usernameParameter: user, passwordParameter: pass };
+  if (defs.some((d) => d.type === 'basic') && user && pass)
+    return { kind: 'basic', usernameParameter: user, passwordParameter: pass };
   const key = defs.find((d) => d.type === 'apiKey');
   if (key && key.name) {
     const param =
@@ -151,7 +175,12 @@ export function authSchemeOf(o: {
  * Applies a scheme to a prepared request. `value(name)` returns a connection parameter (secret
  * or not); `accessToken` is the current OAuth access token.
  */
-export function applyAuth(req: PreparedRequest, scheme: AuthScheme, value: (name: string) => string | undefined, accessToken?: string): void {
+export function applyAuth(
+  req: PreparedRequest,
+  scheme: AuthScheme,
+  value: (name: string) => string | undefined,
+  accessToken?: string,
+): void {
   switch (scheme.kind) {
     case 'apiKey': {
       const key = value(scheme.parameter) ?? '';

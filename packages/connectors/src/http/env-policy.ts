@@ -37,7 +37,12 @@ export function isHttpActionBlocked(policy: Partial<EnvironmentPolicy> | undefin
 }
 
 /** The error of a call to a blocked connector (permission, exit 4). */
-export function connectorBlockedError(o: { connectorId: string; environment?: string; action?: string; reference?: string }): PatchbayError {
+export function connectorBlockedError(o: {
+  connectorId: string;
+  environment?: string;
+  action?: string;
+  reference?: string;
+}): PatchbayError {
   return forbidden(
     'CONNECTOR_BLOCKED',
     `connector ${o.connectorId} is blocked by the policy of environment ${o.environment ?? '(this environment)'}${o.action ? `; action '${o.action}' cannot call it` : ''}${o.reference ? ` (connection reference ${o.reference})` : ''}`,

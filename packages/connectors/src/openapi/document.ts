@@ -80,7 +80,10 @@ export interface ConnectorApi {
   /** The operation with this id (case-insensitive). */
   operation(operationId: string): ConnectorOperation | undefined;
   /** The operation whose method and path template match a concrete path (relative to the base path). */
-  match(method: string, path: string): { operation: ConnectorOperation; pathParameters: Record<string, string> } | undefined;
+  match(
+    method: string,
+    path: string,
+  ): { operation: ConnectorOperation; pathParameters: Record<string, string> } | undefined;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'];
@@ -112,7 +115,8 @@ function templateRegex(path: string): { re: RegExp; names: string[] } {
 /** Builds the runtime view of a dereferenced document. Exported for tests; use {@link loadConnectorApi}. */
 export function connectorApiOf(doc: Record<string, unknown>): ConnectorApi {
   const schemes = strings(doc['schemes']).map((s) => s.toLowerCase());
-  const scheme: 'http' | 'https' = schemes.length > 0 && !schemes.includes('https') && schemes.includes('http') ? 'http' : 'https';
+  const scheme: 'http' | 'https' =
+    schemes.length > 0 && !schemes.includes('https') && schemes.includes('http') ? 'http' : 'https';
   const host = typeof doc['host'] === 'string' ? doc['host'] : '';
   const basePath = (typeof doc['basePath'] === 'string' ? doc['basePath'] : '/').replace(/\/+$/, '');
   const globalConsumes = strings(doc['consumes']);
@@ -127,9 +131,12 @@ export function connectorApiOf(doc: Record<string, unknown>): ConnectorApi {
       if (!isObject(op)) continue;
       const own = Array.isArray(op['parameters']) ? (op['parameters'] as OpenApiParameter[]) : [];
       const merged = new Map<string, OpenApiParameter>();
-      for (const p of [...shared, ...own]) if (isObject(p) && typeof p.name === 'string') merged.set(`${p.in}:${p.name}`, p);
+      for (const p of [...shared, ...own])
+        if (isObject(p) && typeof p.name === 'string') merged.set(`${p.in}:${p.name}`, p);
       const responses: ConnectorOperation['responses'] = {};
-      if (isObject(op['responses'])) for (const [code, r] of Object.entries(op['responses'])) if (isObject(r)) responses[code] = r as ConnectorOperation['responses'][string];
+      if (isObject(op['responses']))
+        for (const [code, r] of Object.entries(op['responses']))
+          if (isObject(r)) responses[code] = r as ConnectorOperation['responses'][string];
       const operationId = typeof op['operationId'] === 'string' ? op['operationId'] : `${method.toUpperCase()} ${path}`;
       operations.push({
         operationId,
@@ -148,7 +155,8 @@ export function connectorApiOf(doc: Record<string, unknown>): ConnectorApi {
   const matchers = operations.map((o) => ({ op: o, ...templateRegex(o.path) }));
   const securityDefinitions: Record<string, SecurityDefinition> = {};
   if (isObject(doc['securityDefinitions']))
-    for (const [k, v] of Object.entries(doc['securityDefinitions'])) if (isObject(v)) securityDefinitions[k] = v as unknown as SecurityDefinition;
+    for (const [k, v] of Object.entries(doc['securityDefinitions']))
+      if (isObject(v)) securityDefinitions[k] = v as unknown as SecurityDefinition;
   const caps = doc['x-ms-capabilities'];
   const test = isObject(caps) && isObject(caps['testConnection']) ? caps['testConnection']['operationId'] : undefined;
   return {
@@ -184,7 +192,10 @@ const CACHE_MAX = 256;
  * @throws CONNECTOR_DEFINITION_INVALID (invalid) when the document is not an OpenAPI 2.0 document
  *   or a `$ref` cannot be resolved; `details.connector` names it.
  */
-export function loadConnectorApi(openApi: Record<string, unknown>, o: { cacheKey?: string; connector?: string } = {}): Promise<ConnectorApi> {
+export function loadConnectorApi(
+  openApi: Record<string, unknown>,
+  o: { cacheKey?: string; connector?: string } = {},
+): Promise<ConnectorApi> {
   const key = o.cacheKey;
   const hit = key ? cache.get(key) : undefined;
   if (hit) return hit;
@@ -197,9 +208,13 @@ export function loadConnectorApi(openApi: Record<string, unknown>, o: { cacheKey
       })) as unknown as Record<string, unknown>;
       return connectorApiOf(doc);
     } catch (e) {
-      throw invalid('CONNECTOR_DEFINITION_INVALID', `the OpenAPI definition of connector ${o.connector ?? '(unnamed)'} cannot be read: ${(e as Error).message}`, {
-        ...(o.connector ? { connector: o.connector } : {}),
-      });
+      throw invalid(
+        'CONNECTOR_DEFINITION_INVALID',
+        `the OpenAPI definition of connector ${o.connector ?? '(unnamed)'} cannot be read: ${(e as Error).message}`,
+        {
+          ...(o.connector ? { connector: o.connector } : {}),
+        },
+      );
     }
   })();
   if (key) {

@@ -96,20 +96,28 @@ function coerce(value: unknown, schema: JsonSchema | undefined): unknown {
 }
 
 /** Fills defaults and coerces scalars in a body value by its schema; reports missing required properties. */
-function shapeBody(value: unknown, schema: JsonSchema | undefined, path: string, onMissing: (p: string) => void): unknown {
+function shapeBody(
+  value: unknown,
+  schema: JsonSchema | undefined,
+  path: string,
+  onMissing: (p: string) => void,
+): unknown {
   if (!schema) return value;
   const t = typeOf(schema);
   if ((t === 'object' || (t === undefined && schema.properties)) && (value === undefined || isObject(value))) {
     const props = schema.properties ?? {};
     const required = new Set(schema.required ?? []);
     if (value === undefined) {
-      const anyDefault = Object.entries(props).some(([k, p]) => p.default !== undefined && (required.has(k) || p['x-ms-visibility'] === 'internal'));
+      const anyDefault = Object.entries(props).some(
+        ([k, p]) => p.default !== undefined && (required.has(k) || p['x-ms-visibility'] === 'internal'),
+      );
       if (!anyDefault) return undefined;
     }
     const out: Record<string, unknown> = { ...((value as Record<string, unknown> | undefined) ?? {}) };
     for (const [k, p] of Object.entries(props)) {
       let v = out[k];
-      if (v === undefined && p.default !== undefined && (required.has(k) || p['x-ms-visibility'] === 'internal')) v = structuredClone(p.default);
+      if (v === undefined && p.default !== undefined && (required.has(k) || p['x-ms-visibility'] === 'internal'))
+        v = structuredClone(p.default);
       if (v !== undefined) out[k] = shapeBody(v, p, `${path}/${k}`, onMissing);
       if (out[k] === undefined) {
         delete out[k];
@@ -118,7 +126,8 @@ function shapeBody(value: unknown, schema: JsonSchema | undefined, path: string,
     }
     return out;
   }
-  if (t === 'array' && Array.isArray(value)) return value.map((x, i) => shapeBody(x, schema.items, `${path}/${i}`, onMissing));
+  if (t === 'array' && Array.isArray(value))
+    return value.map((x, i) => shapeBody(x, schema.items, `${path}/${i}`, onMissing));
   return coerce(value, schema);
 }
 
@@ -155,7 +164,11 @@ function jsonType(operation: ConnectorOperation): string {
 }
 
 /** Encodes a body value for the wire and sets `Content-Type` when missing. */
-export function encodeBody(value: unknown, headers: Record<string, string>, consumes: string[]): string | Uint8Array | undefined {
+export function encodeBody(
+  value: unknown,
+  headers: Record<string, string>,
+  consumes: string[],
+): string | Uint8Array | undefined {
   if (value === undefined || value === null) return undefined;
   const has = headerKey(headers, 'content-type') !== undefined;
   if (isObject(value) && typeof value['$content'] === 'string') {
@@ -184,7 +197,11 @@ function multipart(fields: Array<[string, unknown]>, headers: Record<string, str
     parts.push(Buffer.from(`--${boundary}\r\n`));
     if (isObject(v) && typeof v['$content'] === 'string') {
       const file = typeof v['$filename'] === 'string' ? v['$filename'] : name;
-      parts.push(Buffer.from(`Content-Disposition: form-data; name="${name}"; filename="${file}"\r\nContent-Type: ${String(v['$content-type'] ?? 'application/octet-stream')}\r\n\r\n`));
+      parts.push(
+        Buffer.from(
+          `Content-Disposition: form-data; name="${name}"; filename="${file}"\r\nContent-Type: ${String(v['$content-type'] ?? 'application/octet-stream')}\r\n\r\n`,
+        ),
+      );
       parts.push(Buffer.from(v['$content'], 'base64'));
     } else {
       parts.push(Buffer.from(`Content-Disposition: form-data; name="${name}"\r\n\r\n${scalarText(v)}`));
@@ -233,7 +250,8 @@ export function buildOperationRequest(o: {
       const missingProps: string[] = [];
       let shaped = shapeBody(merged, p.schema, p.name, (m) => missingProps.push(m));
       if (shaped === undefined && p.required) {
-        if (typeOf(p.schema) === 'object' || p.schema?.properties) shaped = shapeBody({}, p.schema, p.name, (m) => missingProps.push(m));
+        if (typeOf(p.schema) === 'object' || p.schema?.properties)
+          shaped = shapeBody({}, p.schema, p.name, (m) => missingProps.push(m));
         else missing(operation, p.name, o.action);
       }
       if (missingProps.length > 0) missing(operation, missingProps[0]!, o.action);
@@ -273,7 +291,8 @@ export function buildOperationRequest(o: {
       body = new URLSearchParams(form.map(([k, v]): [string, string] => [k, scalarText(v)])).toString();
     }
   }
-  if (operation.produces.length > 0 && headerKey(headers, 'accept') === undefined) headers['Accept'] = operation.produces.join(', ');
+  if (operation.produces.length > 0 && headerKey(headers, 'accept') === undefined)
+    headers['Accept'] = operation.produces.join(', ');
   return {
     method: operation.method,
     baseUrl: baseUrlOf(o.api),
@@ -292,14 +311,22 @@ export function buildOperationRequest(o: {
  * when the document has one, is attached for policies and response parsing.
  * @throws OPERATION_PATH_INVALID (invalid) when `path` is missing or not relative.
  */
-export function buildApiConnectionRequest(o: { api: ConnectorApi; inputs: Record<string, unknown>; action?: string }): PreparedRequest {
+export function buildApiConnectionRequest(o: {
+  api: ConnectorApi;
+  inputs: Record<string, unknown>;
+  action?: string;
+}): PreparedRequest {
   const method = String(o.inputs['method'] ?? 'GET').toUpperCase();
   const rawPath = o.inputs['path'];
   if (typeof rawPath !== 'string' || !rawPath.startsWith('/')) {
-    throw invalid('OPERATION_PATH_INVALID', `ApiConnection action${o.action ? ` '${o.action}'` : ''} needs a path starting with '/'`, {
-      ...(o.action ? { action: o.action } : {}),
-      path: typeof rawPath === 'string' ? rawPath : null,
-    });
+    throw invalid(
+      'OPERATION_PATH_INVALID',
+      `ApiConnection action${o.action ? ` '${o.action}'` : ''} needs a path starting with '/'`,
+      {
+        ...(o.action ? { action: o.action } : {}),
+        path: typeof rawPath === 'string' ? rawPath : null,
+      },
+    );
   }
   const [pathOnly, inlineQuery] = rawPath.split('?', 2) as [string, string | undefined];
   const query: Array<[string, string]> = inlineQuery ? [...new URLSearchParams(inlineQuery).entries()] : [];
@@ -310,7 +337,8 @@ export function buildApiConnectionRequest(o: { api: ConnectorApi; inputs: Record
       else query.push([k, scalarText(v)]);
     }
   const headers: Record<string, string> = {};
-  if (isObject(o.inputs['headers'])) for (const [k, v] of Object.entries(o.inputs['headers'])) headers[k] = scalarText(v);
+  if (isObject(o.inputs['headers']))
+    for (const [k, v] of Object.entries(o.inputs['headers'])) headers[k] = scalarText(v);
   const m = o.api.match(method, pathOnly);
   const consumes = m?.operation.consumes ?? [];
   const body = encodeBody(o.inputs['body'], headers, consumes);

@@ -26,7 +26,14 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { forbidden, invalid, notFound, notReady, PatchbayError } from '@patchbay/core';
 import { denyReason, type HttpPolicy } from '../http/policy.js';
-import { decodeODataName, translateFilter, translateOrderBy, translateSelect, type SqlBuilder, type SqlDialect } from './odata.js';
+import {
+  decodeODataName,
+  translateFilter,
+  translateOrderBy,
+  translateSelect,
+  type SqlBuilder,
+  type SqlDialect,
+} from './odata.js';
 
 /** The SQL connector's operation ids. */
 export const SQL_OPERATION_IDS = [
@@ -174,7 +181,10 @@ async function open(o: SqlInvokeOptions): Promise<Session> {
     return {
       dialect: MY,
       query: async (sql, params) => {
-        const [result] = await c.execute({ sql, timeout: statementTimeout }, params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) as never[]);
+        const [result] = await c.execute(
+          { sql, timeout: statementTimeout },
+          params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) as never[],
+        );
         if (Array.isArray(result)) return { rows: (result as Row[]).map(jsonRow), affected: 0 };
         const h = result as { affectedRows?: number; insertId?: number };
         return { rows: [], affected: h.affectedRows ?? 0, ...(h.insertId ? { insertId: h.insertId } : {}) };
@@ -183,10 +193,14 @@ async function open(o: SqlInvokeOptions): Promise<Session> {
     };
   } catch (e) {
     if (e instanceof PatchbayError) throw e;
-    throw notReady('SQL_CONNECTION_FAILED', `cannot connect to ${s.dialect} server ${s.server}:${s.port ?? (s.dialect === 'postgres' ? 5432 : 3306)} database ${s.database}: ${sqlMessage(e)}`, {
-      server: s.server,
-      database: s.database,
-    });
+    throw notReady(
+      'SQL_CONNECTION_FAILED',
+      `cannot connect to ${s.dialect} server ${s.server}:${s.port ?? (s.dialect === 'postgres' ? 5432 : 3306)} database ${s.database}: ${sqlMessage(e)}`,
+      {
+        server: s.server,
+        database: s.database,
+      },
+    );
   }
 }
 
@@ -207,9 +221,11 @@ function parseTableName(raw: string): { schema?: string; name: string } {
   const parts: string[] = [];
   const re = /\[([^\]]+)\]|"((?:[^"]|"")+)"|`((?:[^`]|``)+)`|([^.[\]"`]+)/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(raw)) !== null) parts.push((m[1] ?? m[2]?.replace(/""/g, '"') ?? m[3]?.replace(/``/g, '`') ?? m[4] ?? '').trim());
+  while ((m = re.exec(raw)) !== null)
+    parts.push((m[1] ?? m[2]?.replace(/""/g, '"') ?? m[3]?.replace(/``/g, '`') ?? m[4] ?? '').trim());
   const clean = parts.filter(Boolean);
-  if (clean.length === 0 || clean.length > 2) throw invalid('SQL_TABLE_INVALID', `cannot read the table name '${raw}'`, { table: raw });
+  if (clean.length === 0 || clean.length > 2)
+    throw invalid('SQL_TABLE_INVALID', `cannot read the table name '${raw}'`, { table: raw });
   return clean.length === 2 ? { schema: clean[0]!, name: clean[1]! } : { name: clean[0]! };
 }
 
@@ -256,12 +272,19 @@ async function describeTable(s: Session, raw: string, database: string): Promise
       primaryKey: pk.rows.map((r) => String(r['name'])),
     };
   }
-  throw notFound('SQL_TABLE_NOT_FOUND', `table ${raw} does not exist in database ${database}`, { table: raw, database });
+  throw notFound('SQL_TABLE_NOT_FOUND', `table ${raw} does not exist in database ${database}`, {
+    table: raw,
+    database,
+  });
 }
 
 function builder(s: Session, t: Table): SqlBuilder {
   const byLower = new Map(t.columns.map((c) => [c.name.toLowerCase(), c.name]));
-  return { dialect: s.dialect, column: (n) => (t.columns.some((c) => c.name === n) ? n : byLower.get(n.toLowerCase())), params: [] };
+  return {
+    dialect: s.dialect,
+    column: (n) => (t.columns.some((c) => c.name === n) ? n : byLower.get(n.toLowerCase())),
+    params: [],
+  };
 }
 
 function qualified(s: Session, t: Table): string {
@@ -284,15 +307,30 @@ function itemOf(parameters: Record<string, unknown>): Record<string, unknown> {
 
 function keyCondition(s: Session, t: Table, b: SqlBuilder, id: unknown, operationId: string): string {
   if (t.primaryKey.length === 0)
-    throw invalid('SQL_TABLE_HAS_NO_KEY', `table ${t.name} has no primary key; ${operationId} needs one`, { table: t.name, operation: operationId });
-  if (id === undefined || id === null || id === '')
-    throw invalid('OPERATION_PARAMETER_MISSING', `operation ${operationId} requires the parameter 'id'`, { operation: operationId, parameter: 'id' });
-  const values = t.primaryKey.length === 1 ? [id] : String(id).split(',').map((x) => x.trim());
-  if (values.length !== t.primaryKey.length)
-    throw invalid('SQL_KEY_INVALID', `table ${t.name} has a ${t.primaryKey.length}-column key (${t.primaryKey.join(', ')}); give id as ${t.primaryKey.length} comma-separated values`, {
+    throw invalid('SQL_TABLE_HAS_NO_KEY', `table ${t.name} has no primary key; ${operationId} needs one`, {
       table: t.name,
-      key: t.primaryKey,
+      operation: operationId,
     });
+  if (id === undefined || id === null || id === '')
+    throw invalid('OPERATION_PARAMETER_MISSING', `operation ${operationId} requires the parameter 'id'`, {
+      operation: operationId,
+      parameter: 'id',
+    });
+  const values =
+    t.primaryKey.length === 1
+      ? [id]
+      : String(id)
+          .split(',')
+          .map((x) => x.trim());
+  if (values.length !== t.primaryKey.length)
+    throw invalid(
+      'SQL_KEY_INVALID',
+      `table ${t.name} has a ${t.primaryKey.length}-column key (${t.primaryKey.join(', ')}); give id as ${t.primaryKey.length} comma-separated values`,
+      {
+        table: t.name,
+        key: t.primaryKey,
+      },
+    );
   return t.primaryKey
     .map((k, i) => {
       b.params.push(values[i]);
@@ -304,23 +342,34 @@ function keyCondition(s: Session, t: Table, b: SqlBuilder, id: unknown, operatio
 function columnsOf(b: SqlBuilder, t: Table, item: Record<string, unknown>): Array<[string, unknown]> {
   return Object.entries(item).map(([k, v]) => {
     const col = b.column(decodeODataName(k));
-    if (!col) throw invalid('SQL_COLUMN_NOT_FOUND', `table ${t.name} has no column '${k}'`, { table: t.name, column: k });
+    if (!col)
+      throw invalid('SQL_COLUMN_NOT_FOUND', `table ${t.name} has no column '${k}'`, { table: t.name, column: k });
     return [col, isObject(v) || Array.isArray(v) ? JSON.stringify(v) : v];
   });
 }
 
-function intParam(parameters: Record<string, unknown>, name: string, dflt: number | undefined, max: number): number | undefined {
+function intParam(
+  parameters: Record<string, unknown>,
+  name: string,
+  dflt: number | undefined,
+  max: number,
+): number | undefined {
   const v = param(parameters, name);
   if (v === undefined || v === null || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw invalid('SQL_PARAMETER_INVALID', `${name} must be an integer from 0 to ${max}`, { parameter: name });
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw invalid('SQL_PARAMETER_INVALID', `${name} must be an integer from 0 to ${max}`, { parameter: name });
   return n;
 }
 
 const NOT_FOUND = (table: string): SqlResponse => ({
   statusCode: 404,
   headers: { 'content-type': 'application/json' },
-  body: { status: 404, message: `No row was found with the given key in table ${table}.`, error: { message: 'Not found' } },
+  body: {
+    status: 404,
+    message: `No row was found with the given key in table ${table}.`,
+    error: { message: 'Not found' },
+  },
 });
 
 const ok = (body: unknown): SqlResponse => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body });
@@ -332,7 +381,11 @@ async function selectByKey(s: Session, t: Table, id: unknown, operationId: strin
 }
 
 /** Replaces declared `@name` parameters outside literals and comments with placeholders. */
-export function bindNativeQuery(sql: string, dialect: SqlDialect, values: Record<string, unknown>): { text: string; params: unknown[] } {
+export function bindNativeQuery(
+  sql: string,
+  dialect: SqlDialect,
+  values: Record<string, unknown>,
+): { text: string; params: unknown[] } {
   const names = new Map(Object.keys(values).map((k) => [k.replace(/^@/, '').toLowerCase(), k]));
   const params: unknown[] = [];
   let out = '';
@@ -367,7 +420,12 @@ export function bindNativeQuery(sql: string, dialect: SqlDialect, values: Record
       const end = j < 0 ? sql.length : j + tag.length;
       out += sql.slice(i, end);
       i = end;
-    } else if (c === '@' && sql[i - 1] !== '@' && (m = /^@([A-Za-z_][A-Za-z0-9_]*)/.exec(rest)) && names.has(m[1]!.toLowerCase())) {
+    } else if (
+      c === '@' &&
+      sql[i - 1] !== '@' &&
+      (m = /^@([A-Za-z_][A-Za-z0-9_]*)/.exec(rest)) &&
+      names.has(m[1]!.toLowerCase())
+    ) {
       params.push(values[names.get(m[1]!.toLowerCase())!]);
       out += dialect.placeholder(params.length);
       i += m[0].length;
@@ -379,19 +437,28 @@ export function bindNativeQuery(sql: string, dialect: SqlDialect, values: Record
   return { text: out, params };
 }
 
-function nativeQuery(parameters: Record<string, unknown>): { query: string; formal: Record<string, unknown>; actual: Record<string, unknown> } {
+function nativeQuery(parameters: Record<string, unknown>): {
+  query: string;
+  formal: Record<string, unknown>;
+  actual: Record<string, unknown>;
+} {
   const q = param(parameters, 'query');
   const base: Record<string, unknown> = isObject(q) ? q : {};
   const get = (n: string): unknown => param(parameters, `query/${n}`) ?? base[n];
   const query = get('query');
   if (typeof query !== 'string' || !query.trim())
-    throw invalid('OPERATION_PARAMETER_MISSING', "operation ExecutePassThroughNativeQuery_V2 requires the parameter 'query/query'", {
-      operation: 'ExecutePassThroughNativeQuery_V2',
-      parameter: 'query/query',
-    });
+    throw invalid(
+      'OPERATION_PARAMETER_MISSING',
+      "operation ExecutePassThroughNativeQuery_V2 requires the parameter 'query/query'",
+      {
+        operation: 'ExecutePassThroughNativeQuery_V2',
+        parameter: 'query/query',
+      },
+    );
   const formal = get('formalParameters');
   const actual: Record<string, unknown> = { ...(isObject(base['actualParameters']) ? base['actualParameters'] : {}) };
-  for (const [k, v] of Object.entries(parameters)) if (k.toLowerCase().startsWith('query/actualparameters/')) actual[k.slice('query/actualParameters/'.length)] = v;
+  for (const [k, v] of Object.entries(parameters))
+    if (k.toLowerCase().startsWith('query/actualparameters/')) actual[k.slice('query/actualParameters/'.length)] = v;
   const direct = param(parameters, 'query/actualParameters');
   if (isObject(direct)) Object.assign(actual, direct);
   return { query, formal: isObject(formal) ? formal : {}, actual };
@@ -406,21 +473,35 @@ function nativeQuery(parameters: Record<string, unknown>): { query: string; form
 export async function invokeSqlOperation(o: SqlInvokeOptions): Promise<SqlResponse> {
   const op = SQL_OPERATION_IDS.find((x) => x.toLowerCase() === o.operationId.toLowerCase());
   if (!op)
-    throw notFound('OPERATION_NOT_FOUND', `the SQL connector has no operation ${o.operationId}; it has ${SQL_OPERATION_IDS.join(', ')}`, {
-      connector: 'shared_sql',
-      operation: o.operationId,
-    });
+    throw notFound(
+      'OPERATION_NOT_FOUND',
+      `the SQL connector has no operation ${o.operationId}; it has ${SQL_OPERATION_IDS.join(', ')}`,
+      {
+        connector: 'shared_sql',
+        operation: o.operationId,
+      },
+    );
   const p = o.parameters;
   for (const [name, own] of [
     ['server', o.settings.server],
     ['database', o.settings.database],
   ] as const) {
     const v = param(p, name);
-    if (v !== undefined && v !== null && v !== '' && String(v).toLowerCase() !== 'default' && String(v).toLowerCase() !== own.toLowerCase())
-      throw forbidden('SQL_SERVER_MISMATCH', `the action names ${name} '${String(v)}', but its connection is for ${name} '${own}'; use 'default' or the connection's own`, {
-        parameter: name,
-        ...(o.action ? { action: o.action } : {}),
-      });
+    if (
+      v !== undefined &&
+      v !== null &&
+      v !== '' &&
+      String(v).toLowerCase() !== 'default' &&
+      String(v).toLowerCase() !== own.toLowerCase()
+    )
+      throw forbidden(
+        'SQL_SERVER_MISMATCH',
+        `the action names ${name} '${String(v)}', but its connection is for ${name} '${own}'; use 'default' or the connection's own`,
+        {
+          parameter: name,
+          ...(o.action ? { action: o.action } : {}),
+        },
+      );
   }
   const s = await open(o);
   try {
@@ -431,14 +512,24 @@ export async function invokeSqlOperation(o: SqlInvokeOptions): Promise<SqlRespon
       for (const [k, v] of Object.entries(q.actual)) declared[k.replace(/^@/, '')] = v;
       for (const [k, v] of Object.entries(declared))
         if (v === undefined)
-          throw invalid('SQL_PARAMETER_MISSING', `query parameter @${k} is declared but has no value in query/actualParameters`, { parameter: k });
+          throw invalid(
+            'SQL_PARAMETER_MISSING',
+            `query parameter @${k} is declared but has no value in query/actualParameters`,
+            { parameter: k },
+          );
       const bound = bindNativeQuery(q.query, s.dialect, declared);
       const r = await run(s, bound.text, bound.params);
-      return ok({ ResultSets: r.rows.length > 0 || /^\s*(select|with|show|values)\b/i.test(q.query) ? { Table1: r.rows } : {}, OutputParameters: {} });
+      return ok({
+        ResultSets: r.rows.length > 0 || /^\s*(select|with|show|values)\b/i.test(q.query) ? { Table1: r.rows } : {},
+        OutputParameters: {},
+      });
     }
     const tableRaw = param(p, 'table');
     if (typeof tableRaw !== 'string' || !tableRaw.trim())
-      throw invalid('OPERATION_PARAMETER_MISSING', `operation ${op} requires the parameter 'table'`, { operation: op, parameter: 'table' });
+      throw invalid('OPERATION_PARAMETER_MISSING', `operation ${op} requires the parameter 'table'`, {
+        operation: op,
+        parameter: 'table',
+      });
     const t = await describeTable(s, tableRaw, o.settings.database);
     const table = qualified(s, t);
     switch (op) {
@@ -463,21 +554,34 @@ export async function invokeSqlOperation(o: SqlInvokeOptions): Promise<SqlRespon
       case 'PostItem_V2': {
         const b = builder(s, t);
         const cols = columnsOf(b, t, itemOf(p));
-        if (cols.length === 0) throw invalid('OPERATION_PARAMETER_MISSING', `operation ${op} needs at least one column in 'item'`, { operation: op, parameter: 'item' });
+        if (cols.length === 0)
+          throw invalid('OPERATION_PARAMETER_MISSING', `operation ${op} needs at least one column in 'item'`, {
+            operation: op,
+            parameter: 'item',
+          });
         const names = cols.map(([c]) => s.dialect.quote(c)).join(', ');
         const ph = cols.map((_c, i) => s.dialect.placeholder(i + 1)).join(', ');
         const values = cols.map(([, v]) => v);
-        if (s.dialect.name === 'postgres') return ok((await run(s, `INSERT INTO ${table} (${names}) VALUES (${ph}) RETURNING *`, values)).rows[0] ?? null);
+        if (s.dialect.name === 'postgres')
+          return ok(
+            (await run(s, `INSERT INTO ${table} (${names}) VALUES (${ph}) RETURNING *`, values)).rows[0] ?? null,
+          );
         const r = await run(s, `INSERT INTO ${table} (${names}) VALUES (${ph})`, values);
         const given = new Map(cols.map(([c, v]) => [c.toLowerCase(), v]));
-        const keyValues = t.primaryKey.map((k) => given.get(k.toLowerCase()) ?? (t.primaryKey.length === 1 ? r.insertId : undefined));
+        const keyValues = t.primaryKey.map(
+          (k) => given.get(k.toLowerCase()) ?? (t.primaryKey.length === 1 ? r.insertId : undefined),
+        );
         if (t.primaryKey.length === 0 || keyValues.some((v) => v === undefined)) return ok(Object.fromEntries(cols));
         return ok((await selectByKey(s, t, keyValues.join(','), op)) ?? Object.fromEntries(cols));
       }
       case 'PatchItem_V2': {
         const b = builder(s, t);
         const cols = columnsOf(b, t, itemOf(p));
-        if (cols.length === 0) throw invalid('OPERATION_PARAMETER_MISSING', `operation ${op} needs at least one column in 'item'`, { operation: op, parameter: 'item' });
+        if (cols.length === 0)
+          throw invalid('OPERATION_PARAMETER_MISSING', `operation ${op} needs at least one column in 'item'`, {
+            operation: op,
+            parameter: 'item',
+          });
         const sets = cols
           .map(([c, v]) => {
             b.params.push(v);
@@ -503,15 +607,24 @@ export async function invokeSqlOperation(o: SqlInvokeOptions): Promise<SqlRespon
   } finally {
     await s.close();
   }
-  throw notFound('OPERATION_NOT_FOUND', `the SQL connector has no operation ${o.operationId}`, { connector: 'shared_sql', operation: o.operationId });
+  throw notFound('OPERATION_NOT_FOUND', `the SQL connector has no operation ${o.operationId}`, {
+    connector: 'shared_sql',
+    operation: o.operationId,
+  });
 }
 
-async function run(s: Session, sql: string, params: unknown[]): Promise<{ rows: Row[]; affected: number; insertId?: number }> {
+async function run(
+  s: Session,
+  sql: string,
+  params: unknown[],
+): Promise<{ rows: Row[]; affected: number; insertId?: number }> {
   try {
     return await s.query(sql, params);
   } catch (e) {
     if (e instanceof PatchbayError) throw e;
     const code = (e as { code?: unknown }).code;
-    throw invalid('SQL_STATEMENT_FAILED', `the database refused the statement: ${sqlMessage(e)}`, { ...(typeof code === 'string' ? { sqlState: code } : {}) });
+    throw invalid('SQL_STATEMENT_FAILED', `the database refused the statement: ${sqlMessage(e)}`, {
+      ...(typeof code === 'string' ? { sqlState: code } : {}),
+    });
   }
 }

@@ -47,7 +47,8 @@ function tokenize(src: string): Token[] {
       let j = i + 1;
       let s = '';
       for (;;) {
-        if (j >= src.length) throw invalid('SQL_FILTER_INVALID', `unterminated text literal at position ${i} of $filter`, { position: i });
+        if (j >= src.length)
+          throw invalid('SQL_FILTER_INVALID', `unterminated text literal at position ${i} of $filter`, { position: i });
         if (src[j] === "'") {
           if (src[j + 1] === "'") {
             s += "'";
@@ -103,7 +104,9 @@ export function translateFilter(filter: string, b: SqlBuilder): string {
   const peek = (): Token | undefined => toks[k];
   const isWord = (t: Token | undefined, w: string): boolean => t?.kind === 'id' && t.text.toLowerCase() === w;
   const fail = (what: string, t: Token | undefined): never => {
-    throw invalid('SQL_FILTER_INVALID', `${what} at position ${t?.pos ?? filter.length} of $filter`, { position: t?.pos ?? filter.length });
+    throw invalid('SQL_FILTER_INVALID', `${what} at position ${t?.pos ?? filter.length} of $filter`, {
+      position: t?.pos ?? filter.length,
+    });
   };
   const expect = (text: string): void => {
     const t = toks[k];
@@ -153,9 +156,12 @@ export function translateFilter(filter: string, b: SqlBuilder): string {
           if (peek()?.kind === 'op' && peek()!.text === ',') k++;
         }
         expect(')');
-        const colArg = (a: Token | undefined): string => (a?.kind === 'id' ? columnSql(a) : fail(`${w}() needs a column`, a));
-        const strArg = (a: Token | undefined): string => (a?.kind === 'str' ? String(a.value) : fail(`${w}() needs a text literal`, a));
-        const like = (col: string, pattern: string): string => `${col} LIKE ${param(pattern)} ESCAPE ${b.dialect.backslashLiteral}`;
+        const colArg = (a: Token | undefined): string =>
+          a?.kind === 'id' ? columnSql(a) : fail(`${w}() needs a column`, a);
+        const strArg = (a: Token | undefined): string =>
+          a?.kind === 'str' ? String(a.value) : fail(`${w}() needs a text literal`, a);
+        const like = (col: string, pattern: string): string =>
+          `${col} LIKE ${param(pattern)} ESCAPE ${b.dialect.backslashLiteral}`;
         switch (w) {
           case 'startswith':
             return { sql: like(colArg(args[0]), `${likeEscape(strArg(args[1]))}%`) };

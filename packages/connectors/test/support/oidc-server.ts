@@ -68,7 +68,13 @@ export async function startOidcServer(o: { accessTokenTtl?: number } = {}): Prom
         grant_types: ['client_credentials'],
         token_endpoint_auth_method: 'client_secret_post',
       },
-      { client_id: 'resource-server', client_secret: 'rs-secret', redirect_uris: [], response_types: [], grant_types: [] },
+      {
+        client_id: 'resource-server',
+        client_secret: 'rs-secret',
+        redirect_uris: [],
+        response_types: [],
+        grant_types: [],
+      },
     ],
     scopes: ['openid', 'offline_access', 'api'],
     features: {
@@ -79,8 +85,16 @@ export async function startOidcServer(o: { accessTokenTtl?: number } = {}): Prom
     },
     pkce: { required: () => true, methods: ['S256'] },
     cookies: { keys: ['patchbay-test-cookie-key'] },
-    ttl: { AccessToken: o.accessTokenTtl ?? 3600, ClientCredentials: o.accessTokenTtl ?? 3600, RefreshToken: 14 * 86400, Interaction: 600, Session: 3600, Grant: 86400 },
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    ttl: {
+      AccessToken: o.accessTokenTtl ?? 3600,
+      ClientCredentials: o.accessTokenTtl ?? 3600,
+      RefreshToken: 14 * 86400,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 86400,
+    },
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     findAccount: async (_ctx: unknown, id: string) => ({ accountId: id, claims: async () => ({ sub: id }) }),
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
@@ -103,10 +117,17 @@ export async function startOidcServer(o: { accessTokenTtl?: number } = {}): Prom
   const interaction = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const details = await provider.interactionDetails(req, res);
     const params = details.params as { client_id: string; scope?: string };
-    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: 'alice', clientId: params.client_id });
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: 'alice', clientId: params.client_id });
     grant!.addOIDCScope(params.scope ?? 'openid');
     const grantId = await grant!.save();
-    await provider.interactionFinished(req, res, { login: { accountId: 'alice' }, consent: { grantId } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: 'alice' }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    );
   };
   server.on('request', (req, res) => {
     if (req.url?.startsWith('/interaction/')) {
@@ -133,7 +154,10 @@ export async function startOidcServer(o: { accessTokenTtl?: number } = {}): Prom
       const jar = new Map<string, string>();
       let url = start;
       for (let i = 0; i < 10; i++) {
-        const res = await fetch(url, { redirect: 'manual', headers: jar.size ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {} });
+        const res = await fetch(url, {
+          redirect: 'manual',
+          headers: jar.size ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {},
+        });
         for (const c of res.headers.getSetCookie()) {
           const [pair] = c.split(';');
           const eq = pair!.indexOf('=');
@@ -148,13 +172,19 @@ export async function startOidcServer(o: { accessTokenTtl?: number } = {}): Prom
       throw new Error('too many redirects during sign-in');
     },
     revoke: async (token, hint = 'refresh_token') => {
-      const r = await fetch(`${issuer}/token/revocation`, form({ token, token_type_hint: hint, client_id: clients.app.id, client_secret: clients.app.secret }));
+      const r = await fetch(
+        `${issuer}/token/revocation`,
+        form({ token, token_type_hint: hint, client_id: clients.app.id, client_secret: clients.app.secret }),
+      );
       if (!r.ok) throw new Error(`revocation failed: ${r.status}`);
     },
     introspect: async (token) => {
       const r = await fetch(`${issuer}/token/introspection`, {
         ...form({ token }),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('resource-server:rs-secret').toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from('resource-server:rs-secret').toString('base64')}`,
+        },
       });
       return (await r.json()) as { active: boolean; client_id?: string; sub?: string; scope?: string };
     },
@@ -176,19 +206,31 @@ export interface ResourceHit {
 }
 
 /** An API that answers `GET /api/me` with who the token belongs to, 401 for tokens that are not active. */
-export async function startResourceServer(oidc: TestOidcServer): Promise<{ url: string; host: string; hits: ResourceHit[]; close(): Promise<void> }> {
+export async function startResourceServer(
+  oidc: TestOidcServer,
+): Promise<{ url: string; host: string; hits: ResourceHit[]; close(): Promise<void> }> {
   const hits: ResourceHit[] = [];
   const server = createServer((req, res) => {
     void (async () => {
       const auth = req.headers.authorization ?? '';
       const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
       const info = token ? await oidc.introspect(token) : { active: false };
-      hits.push({ path: req.url ?? '', token, active: info.active, ...(info.client_id ? { clientId: info.client_id } : {}), ...(info.sub ? { sub: info.sub } : {}) });
+      hits.push({
+        path: req.url ?? '',
+        token,
+        active: info.active,
+        ...(info.client_id ? { clientId: info.client_id } : {}),
+        ...(info.sub ? { sub: info.sub } : {}),
+      });
       if (!info.active) {
-        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' }).end('{"error":"invalid_token"}');
+        res
+          .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' })
+          .end('{"error":"invalid_token"}');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ subject: info.sub ?? null, client: info.client_id ?? null }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ subject: info.sub ?? null, client: info.client_id ?? null }));
     })();
   });
   const port = await listen(server);

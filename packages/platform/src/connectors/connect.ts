@@ -68,20 +68,39 @@ type OAuthScheme = Extract<AuthScheme, { kind: 'oauth2' }>;
 
 async function signIn(
   p: Platform,
-  o: { scheme: OAuthScheme; secrets: Record<string, string>; http: OutboundHttpClient; previous?: OAuthState } & OAuthSignInOptions,
+  o: {
+    scheme: OAuthScheme;
+    secrets: Record<string, string>;
+    http: OutboundHttpClient;
+    previous?: OAuthState;
+  } & OAuthSignInOptions,
 ): Promise<OAuthState> {
   const settings: OAuthSettings = o.scheme.settings;
   const clientId = o.clientId ?? o.previous?.clientId ?? settings.clientId;
-  if (!clientId) throw invalid('OAUTH_CLIENT_ID_REQUIRED', 'the connector names no OAuth client id; give one with --oauth-client-id', { field: 'clientId' });
+  if (!clientId)
+    throw invalid(
+      'OAUTH_CLIENT_ID_REQUIRED',
+      'the connector names no OAuth client id; give one with --oauth-client-id',
+      { field: 'clientId' },
+    );
   const clientSecret = o.clientSecret ?? o.secrets['token:clientSecret'] ?? o.previous?.clientSecret;
-  const common = { settings, clientId, ...(clientSecret ? { clientSecret } : {}), http: o.http, now: () => p.ctx.clock.now() };
+  const common = {
+    settings,
+    clientId,
+    ...(clientSecret ? { clientSecret } : {}),
+    http: o.http,
+    now: () => p.ctx.clock.now(),
+  };
   let tokens: TokenSet;
   if (settings.grantType === 'client_credentials') tokens = await clientCredentialsTokens(common);
   else {
     const cb = await startLoopbackCallback(o.port !== undefined ? { port: o.port } : {});
     try {
       const request = await startAuthorization({ ...common, redirectUri: cb.redirectUri });
-      const arrived = cb.wait({ ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
+      const arrived = cb.wait({
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      });
       arrived.catch(() => undefined);
       await o.onAuthorizationUrl?.(request.url);
       tokens = await finishAuthorization({ ...common, request, callbackUrl: await arrived });
@@ -89,7 +108,11 @@ async function signIn(
       await cb.close();
     }
   }
-  const state: OAuthState = { ...(o.previous ?? {}), clientId, ...(o.clientSecret ? { clientSecret: o.clientSecret } : {}) };
+  const state: OAuthState = {
+    ...(o.previous ?? {}),
+    clientId,
+    ...(o.clientSecret ? { clientSecret: o.clientSecret } : {}),
+  };
   return mergeTokens(state, tokens);
 }
 
@@ -102,11 +125,19 @@ export async function createOAuthConnection(p: Platform, o: CreateOAuthConnectio
   const env = await p.environments.get(o.environment);
   const connector = await p.connectors.get(env.name, o.connector);
   const parameters = o.parameters ?? {};
-  const scheme = await connectionAuthScheme(connector, { parameters, ...(o.parameterSet ? { parameterSet: o.parameterSet } : {}) }, cacheKeyOf(connector));
+  const scheme = await connectionAuthScheme(
+    connector,
+    { parameters, ...(o.parameterSet ? { parameterSet: o.parameterSet } : {}) },
+    cacheKeyOf(connector),
+  );
   if (scheme.kind !== 'oauth2')
-    throw invalid('OAUTH_NOT_SUPPORTED', `connector ${connector.id} does not use OAuth 2.0${o.parameterSet ? ` in parameter set ${o.parameterSet}` : ''}; create the connection without --oauth`, {
-      connector: connector.id,
-    });
+    throw invalid(
+      'OAUTH_NOT_SUPPORTED',
+      `connector ${connector.id} does not use OAuth 2.0${o.parameterSet ? ` in parameter set ${o.parameterSet}` : ''}; create the connection without --oauth`,
+      {
+        connector: connector.id,
+      },
+    );
   const runtime = connectorRuntime(p.ctx, p.connections);
   const http = runtime.connectorClient(env);
   try {
@@ -121,8 +152,18 @@ export async function createOAuthConnection(p: Platform, o: CreateOAuthConnectio
         ...(o.secretParameters ? { secretParameters: o.secretParameters } : {}),
         ...(o.actor ? { actor: o.actor } : {}),
       });
-      await p.vault.put(tx, { environmentId: env.id, ownerId: created.id, name: OAUTH_SECRET, value: JSON.stringify(state) });
-      await p.ctx.audit(tx, { environmentId: env.id, action: 'connection.signin', target: { type: 'connection', id: created.id, name: created.displayName }, details: { grant: scheme.settings.grantType } });
+      await p.vault.put(tx, {
+        environmentId: env.id,
+        ownerId: created.id,
+        name: OAUTH_SECRET,
+        value: JSON.stringify(state),
+      });
+      await p.ctx.audit(tx, {
+        environmentId: env.id,
+        action: 'connection.signin',
+        target: { type: 'connection', id: created.id, name: created.displayName },
+        details: { grant: scheme.settings.grantType },
+      });
       return (await p.connections.setStatus({ id: created.id, status: 'Connected' })).connection;
     });
   } finally {
@@ -134,16 +175,27 @@ export async function createOAuthConnection(p: Platform, o: CreateOAuthConnectio
  * Signs an existing OAuth connection in again (after NeedsReconnect): new tokens, status
  * Connected, flows re-evaluated. Only the owner or an environment Admin may.
  */
-export async function reconnectOAuthConnection(p: Platform, o: OAuthSignInOptions & { id: string; actor?: string }): Promise<Connection> {
+export async function reconnectOAuthConnection(
+  p: Platform,
+  o: OAuthSignInOptions & { id: string; actor?: string },
+): Promise<Connection> {
   const conn = await p.connections.get(o.id);
   const actor = await p.ctx.actor(o.actor);
   if (conn.ownerId !== actor.id && !(await p.ctx.isAdmin(actor, conn.environmentId))) {
-    throw forbidden('CONNECTION_RECONNECT_NOT_PERMITTED', `principal ${actor.name} cannot sign connection ${conn.id} in: only its owner or an Admin can`, { connection: conn.id });
+    throw forbidden(
+      'CONNECTION_RECONNECT_NOT_PERMITTED',
+      `principal ${actor.name} cannot sign connection ${conn.id} in: only its owner or an Admin can`,
+      { connection: conn.id },
+    );
   }
   const connector = await findConnector(p.store.repos, conn.environmentId, conn.connectorId);
-  if (!connector) throw notFound('CONNECTOR_NOT_FOUND', `connector ${conn.connectorId} of connection ${conn.id} is not installed`, { connector: conn.connectorId });
+  if (!connector)
+    throw notFound('CONNECTOR_NOT_FOUND', `connector ${conn.connectorId} of connection ${conn.id} is not installed`, {
+      connector: conn.connectorId,
+    });
   const scheme = await connectionAuthScheme(connector, conn, cacheKeyOf(connector));
-  if (scheme.kind !== 'oauth2') throw invalid('OAUTH_NOT_SUPPORTED', `connection ${conn.id} does not use OAuth 2.0`, { connection: conn.id });
+  if (scheme.kind !== 'oauth2')
+    throw invalid('OAUTH_NOT_SUPPORTED', `connection ${conn.id} does not use OAuth 2.0`, { connection: conn.id });
   const env = await p.store.repos.environments.get(conn.environmentId);
   const secrets = await decryptConnectionSecrets(p.ctx, conn, { purpose: 'oauth-connect', actor });
   const runtime = connectorRuntime(p.ctx, p.connections);
@@ -151,8 +203,19 @@ export async function reconnectOAuthConnection(p: Platform, o: OAuthSignInOption
   try {
     const state = await signIn(p, { ...o, scheme, secrets, http, previous: parseOAuthState(secrets[OAUTH_SECRET]) });
     return await p.store.transaction(async (tx) => {
-      await p.vault.put(tx, { environmentId: conn.environmentId, ownerId: conn.id, name: OAUTH_SECRET, value: JSON.stringify(state) });
-      await p.ctx.audit(tx, { actor, environmentId: conn.environmentId, action: 'connection.signin', target: { type: 'connection', id: conn.id, name: conn.displayName }, details: { grant: scheme.settings.grantType, reconnect: true } });
+      await p.vault.put(tx, {
+        environmentId: conn.environmentId,
+        ownerId: conn.id,
+        name: OAUTH_SECRET,
+        value: JSON.stringify(state),
+      });
+      await p.ctx.audit(tx, {
+        actor,
+        environmentId: conn.environmentId,
+        action: 'connection.signin',
+        target: { type: 'connection', id: conn.id, name: conn.displayName },
+        details: { grant: scheme.settings.grantType, reconnect: true },
+      });
       return (await p.connections.setStatus({ id: conn.id, status: 'Connected' })).connection;
     });
   } finally {
@@ -180,11 +243,17 @@ export interface ConnectionTestResult {
  * status is not changed, except that an OAuth connection whose token cannot be renewed becomes
  * NeedsReconnect, as at run time.
  */
-export async function testConnection(p: Platform, o: { id: string; actor?: string; parameters?: Record<string, unknown> }): Promise<ConnectionTestResult> {
+export async function testConnection(
+  p: Platform,
+  o: { id: string; actor?: string; parameters?: Record<string, unknown> },
+): Promise<ConnectionTestResult> {
   const conn = await p.connections.get(o.id);
   const actor = await p.ctx.actor(o.actor);
   const connector = await findConnector(p.store.repos, conn.environmentId, conn.connectorId);
-  if (!connector) throw notFound('CONNECTOR_NOT_FOUND', `connector ${conn.connectorId} of connection ${conn.id} is not installed`, { connector: conn.connectorId });
+  if (!connector)
+    throw notFound('CONNECTOR_NOT_FOUND', `connector ${conn.connectorId} of connection ${conn.id} is not installed`, {
+      connector: conn.connectorId,
+    });
   const env = await p.store.repos.environments.get(conn.environmentId);
   const runtime = connectorRuntime(p.ctx, p.connections);
   const http = runtime.connectorClient({ policy: env!.policy });
@@ -194,38 +263,92 @@ export async function testConnection(p: Platform, o: { id: string; actor?: strin
   let operationId: string | undefined;
   try {
     secrets = await decryptConnectionSecrets(p.ctx, conn, { purpose: 'connection-test', actor });
-    const values = { parameters: conn.parameters, secrets: Object.fromEntries(Object.entries(secrets).filter(([k]) => !k.startsWith('$'))), ...(conn.parameterSet ? { parameterSet: conn.parameterSet } : {}) };
+    const values = {
+      parameters: conn.parameters,
+      secrets: Object.fromEntries(Object.entries(secrets).filter(([k]) => !k.startsWith('$'))),
+      ...(conn.parameterSet ? { parameterSet: conn.parameterSet } : {}),
+    };
     const cacheKey = cacheKeyOf(connector);
     const scheme = await connectionAuthScheme(connector, values, cacheKey);
     const accessToken =
       scheme.kind === 'oauth2'
         ? (t?: { forceRefresh?: boolean }) =>
-            runtime.tokens.accessToken({ connection: conn, settings: scheme.settings, secrets, http, ...(t?.forceRefresh ? { forceRefresh: true } : {}), why: { purpose: 'connection-test', actor } })
+            runtime.tokens.accessToken({
+              connection: conn,
+              settings: scheme.settings,
+              secrets,
+              http,
+              ...(t?.forceRefresh ? { forceRefresh: true } : {}),
+              why: { purpose: 'connection-test', actor },
+            })
         : undefined;
-    const common = { connector, connection: values, http, policy: httpPolicyFromEnvironment(env?.policy), cacheKey, ...(accessToken ? { accessToken } : {}) };
+    const common = {
+      connector,
+      connection: values,
+      http,
+      policy: httpPolicyFromEnvironment(env?.policy),
+      cacheKey,
+      ...(accessToken ? { accessToken } : {}),
+    };
     if (connector.id.toLowerCase() === 'shared_sql') {
       method = 'sql';
-      const r = await callConnector({ ...common, actionType: 'OpenApiConnection', host: { operationId: 'ExecutePassThroughNativeQuery_V2' }, inputs: { parameters: { 'query/query': 'SELECT 1 AS ok' } } });
-      return { ...base, result: 'passed', method: 'sql', statusCode: r.statusCode, message: 'the database answered SELECT 1' };
+      const r = await callConnector({
+        ...common,
+        actionType: 'OpenApiConnection',
+        host: { operationId: 'ExecutePassThroughNativeQuery_V2' },
+        inputs: { parameters: { 'query/query': 'SELECT 1 AS ok' } },
+      });
+      return {
+        ...base,
+        result: 'passed',
+        method: 'sql',
+        statusCode: r.statusCode,
+        message: 'the database answered SELECT 1',
+      };
     }
-    const testOp = connector.definition ? (await connectorApi(connector, cacheKey)).testConnectionOperationId : undefined;
+    const testOp = connector.definition
+      ? (await connectorApi(connector, cacheKey)).testConnectionOperationId
+      : undefined;
     if (testOp) {
       method = 'operation';
       operationId = testOp;
-      const r = await callConnector({ ...common, actionType: 'OpenApiConnection', host: { operationId: testOp }, inputs: { parameters: o.parameters ?? {} } });
+      const r = await callConnector({
+        ...common,
+        actionType: 'OpenApiConnection',
+        host: { operationId: testOp },
+        inputs: { parameters: o.parameters ?? {} },
+      });
       const ok = r.statusCode >= 200 && r.statusCode < 300;
-      return { ...base, result: ok ? 'passed' : 'failed', method: 'operation', operationId: testOp, statusCode: r.statusCode, message: `${testOp} answered HTTP ${r.statusCode}` };
+      return {
+        ...base,
+        result: ok ? 'passed' : 'failed',
+        method: 'operation',
+        operationId: testOp,
+        statusCode: r.statusCode,
+        message: `${testOp} answered HTTP ${r.statusCode}`,
+      };
     }
     if (accessToken) {
       method = 'oauth-token';
       await accessToken();
       return { ...base, result: 'passed', method: 'oauth-token', message: 'an access token is available' };
     }
-    return { ...base, result: 'untested', method: 'none', message: `connector ${connector.id} has no test operation (x-ms-capabilities.testConnection); its secrets decrypt` };
+    return {
+      ...base,
+      result: 'untested',
+      method: 'none',
+      message: `connector ${connector.id} has no test operation (x-ms-capabilities.testConnection); its secrets decrypt`,
+    };
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code && /^(OPERATION_PARAMETER_MISSING|OPERATION_NOT_FOUND)$/.test(code)) throw e;
-    return { ...base, result: 'failed', method, ...(operationId ? { operationId } : {}), message: redactSecrets(`${code ? `${code}: ` : ''}${(e as Error).message}`, Object.values(secrets)) };
+    return {
+      ...base,
+      result: 'failed',
+      method,
+      ...(operationId ? { operationId } : {}),
+      message: redactSecrets(`${code ? `${code}: ` : ''}${(e as Error).message}`, Object.values(secrets)),
+    };
   } finally {
     await http.close();
   }

@@ -2,7 +2,14 @@
 export { ConnectorRuntime, connectorRuntime, connectorClientOf } from './runtime.js';
 export { createRunInvoker, cacheKeyOf, type RunInvokerOptions, type RunConnectorInvoker } from './invoker.js';
 export { RunSecrets, decryptConnectionSecrets, redactSecrets, type DecryptPurpose } from './secrets.js';
-export { TokenManager, OAUTH_SECRET, parseOAuthState, mergeTokens, type OAuthState, type AccessTokenOptions } from './tokens.js';
+export {
+  TokenManager,
+  OAUTH_SECRET,
+  parseOAuthState,
+  mergeTokens,
+  type OAuthState,
+  type AccessTokenOptions,
+} from './tokens.js';
 export {
   createOAuthConnection,
   reconnectOAuthConnection,

@@ -68,7 +68,8 @@ export function createRunInvoker(o: RunInvokerOptions): RunConnectorInvoker {
   const secrets = new RunSecrets(ctx, o.actor);
   const flows = new Map<string, Promise<Flow | undefined>>([[o.flow.id, Promise.resolve(o.flow)]]);
   let environment: Promise<Environment | undefined> | undefined;
-  const env = (): Promise<Environment | undefined> => (environment ??= ctx.store.repos.environments.get(o.environmentId));
+  const env = (): Promise<Environment | undefined> =>
+    (environment ??= ctx.store.repos.environments.get(o.environmentId));
   const flowOf = (id: string): Promise<Flow | undefined> => {
     const key = id.replace(/[{}]/g, '').toLowerCase();
     let f = flows.get(key);
@@ -97,14 +98,20 @@ export function createRunInvoker(o: RunInvokerOptions): RunConnectorInvoker {
       try {
         const flow = (await flowOf(call.workflowId)) ?? o.flow;
         if (!call.connectionName) {
-          throw notReady('CONNECTION_KEY_MISSING', `action '${call.action}' names no connection (host.connectionName)`, { action: call.action, flow: flow.name });
+          throw notReady(
+            'CONNECTION_KEY_MISSING',
+            `action '${call.action}' names no connection (host.connectionName)`,
+            { action: call.action, flow: flow.name },
+          );
         }
         resolved = await resolveConnection({
           repos: ctx.store.repos,
           flow,
           connectionKey: call.connectionName,
           invoker: o.actor,
-          ...(o.invokerConnections && o.invokerConnections.length > 0 ? { invokerConnectionIds: o.invokerConnections } : {}),
+          ...(o.invokerConnections && o.invokerConnections.length > 0
+            ? { invokerConnectionIds: o.invokerConnections }
+            : {}),
         });
         const { connection, connector, reference } = resolved;
         const environmentRecord = await env();

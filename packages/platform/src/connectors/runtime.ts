@@ -69,7 +69,11 @@ export class ConnectorRuntime {
         try {
           this.extraCa = [readFileSync(file, 'utf8')];
         } catch (e) {
-          throw invalid('EXTRA_CA_CERTS_UNREADABLE', `PATCHBAY_EXTRA_CA_CERTS names ${file}, which cannot be read: ${(e as Error).message}`, { file });
+          throw invalid(
+            'EXTRA_CA_CERTS_UNREADABLE',
+            `PATCHBAY_EXTRA_CA_CERTS names ${file}, which cannot be read: ${(e as Error).message}`,
+            { file },
+          );
         }
       } else this.extraCa = [];
     }
@@ -94,7 +98,10 @@ export class ConnectorRuntime {
    * environment) and made again when its policy changes: `base` for connector calls and token
    * requests, `run` for Http actions (refuses every call when the environment blocks `http`).
    */
-  clientsFor(environment: Pick<Environment, 'id' | 'name' | 'policy'>): { base: OutboundHttpClient; run: OutboundHttpClient } {
+  clientsFor(environment: Pick<Environment, 'id' | 'name' | 'policy'>): {
+    base: OutboundHttpClient;
+    run: OutboundHttpClient;
+  } {
     const key = JSON.stringify(environment.policy);
     const have = this.clients.get(environment.id);
     if (have && have.key === key) return have;
@@ -103,7 +110,8 @@ export class ConnectorRuntime {
     const run: OutboundHttpClient = isHttpActionBlocked(environment.policy)
       ? Object.assign(
           {
-            request: () => Promise.reject(connectorBlockedError({ connectorId: 'http', environment: environment.name })),
+            request: () =>
+              Promise.reject(connectorBlockedError({ connectorId: 'http', environment: environment.name })),
             close: () => Promise.resolve(),
           },
           { [BASE]: base },
@@ -127,12 +135,20 @@ export class ConnectorRuntime {
   }
 
   /** The invoker of one run; without `http`, the environment's shared client is used. */
-  invoker(o: Omit<Parameters<typeof createRunInvoker>[0], 'ctx' | 'tokens' | 'http'> & { http?: OutboundHttpClient }): RunConnectorInvoker {
+  invoker(
+    o: Omit<Parameters<typeof createRunInvoker>[0], 'ctx' | 'tokens' | 'http'> & { http?: OutboundHttpClient },
+  ): RunConnectorInvoker {
     const http = o.http
       ? connectorClientOf(o.http)
       : lazyClient(async () => {
           const env = await this.ctx.store.repos.environments.get(o.environmentId);
-          return this.clientsFor(env ?? { id: o.environmentId, name: o.environmentId, policy: { blockedConnectors: [], allowedHosts: [], deniedHosts: [], allowLoopback: false } }).base;
+          return this.clientsFor(
+            env ?? {
+              id: o.environmentId,
+              name: o.environmentId,
+              policy: { blockedConnectors: [], allowedHosts: [], deniedHosts: [], allowLoopback: false },
+            },
+          ).base;
         });
     return createRunInvoker({ ...o, ctx: this.ctx, tokens: this.tokens, http });
   }
@@ -156,7 +172,11 @@ function lazyClient(get: () => Promise<OutboundHttpClient>): OutboundHttpClient 
 const runtimes = new WeakMap<PlatformContext, ConnectorRuntime>();
 
 /** The connector runtime of a platform context (created on first use). */
-export function connectorRuntime(ctx: PlatformContext, connections: ConnectionService, env: Record<string, string | undefined> = {}): ConnectorRuntime {
+export function connectorRuntime(
+  ctx: PlatformContext,
+  connections: ConnectionService,
+  env: Record<string, string | undefined> = {},
+): ConnectorRuntime {
   let r = runtimes.get(ctx);
   if (!r) {
     r = new ConnectorRuntime(ctx, connections, env);

@@ -28,7 +28,11 @@ export interface DecryptPurpose {
  * Decrypts all secrets of a connection and writes the `secret.decrypt` audit entry (in its own
  * transaction; the entry names the secrets, never their values).
  */
-export async function decryptConnectionSecrets(ctx: PlatformContext, connection: Connection, why: DecryptPurpose): Promise<Record<string, string>> {
+export async function decryptConnectionSecrets(
+  ctx: PlatformContext,
+  connection: Connection,
+  why: DecryptPurpose,
+): Promise<Record<string, string>> {
   const values = await ctx.vault.getAll(connection.id);
   await ctx.store.transaction((tx) =>
     ctx.audit(tx, {
@@ -108,7 +112,12 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
     if (s.startsWith('{')) {
       try {
         const inner = JSON.parse(s) as Record<string, unknown>;
-        out = redactSecrets(out, ['accessToken', 'refreshToken', 'clientSecret'].map((k) => inner[k]).filter((v): v is string => typeof v === 'string'));
+        out = redactSecrets(
+          out,
+          ['accessToken', 'refreshToken', 'clientSecret']
+            .map((k) => inner[k])
+            .filter((v): v is string => typeof v === 'string'),
+        );
       } catch {
         // not JSON
       }

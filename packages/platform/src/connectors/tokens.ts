@@ -18,7 +18,14 @@
  * Every renewal is audited (`connection.token.refresh`, no token values); every decryption too.
  */
 import { notReady, type Connection } from '@patchbay/core';
-import { clientCredentialsTokens, isGrantRejected, refreshTokens, type OAuthSettings, type OutboundHttpClient, type TokenSet } from '@patchbay/connectors';
+import {
+  clientCredentialsTokens,
+  isGrantRejected,
+  refreshTokens,
+  type OAuthSettings,
+  type OutboundHttpClient,
+  type TokenSet,
+} from '@patchbay/connectors';
 import type { PlatformContext } from '../context.js';
 import type { ConnectionService } from '../services/connections.js';
 import { decryptConnectionSecrets, type DecryptPurpose } from './secrets.js';
@@ -86,7 +93,10 @@ export class TokenManager {
 
   /** True when a state's access token can be used now. */
   usable(state: OAuthState): boolean {
-    return Boolean(state.accessToken) && (state.expiresAt === undefined || state.expiresAt - this.skewMs > this.ctx.clock.now());
+    return (
+      Boolean(state.accessToken) &&
+      (state.expiresAt === undefined || state.expiresAt - this.skewMs > this.ctx.clock.now())
+    );
   }
 
   /**
@@ -122,7 +132,13 @@ export class TokenManager {
     const clientId = state.clientId ?? o.settings.clientId;
     const clientSecret = secrets['token:clientSecret'] ?? state.clientSecret;
     if (!clientId) throw this.reconnectError(conn, 'the connection has no OAuth client id');
-    const common = { settings: o.settings, clientId, ...(clientSecret ? { clientSecret } : {}), http: o.http, now: () => this.ctx.clock.now() };
+    const common = {
+      settings: o.settings,
+      clientId,
+      ...(clientSecret ? { clientSecret } : {}),
+      http: o.http,
+      now: () => this.ctx.clock.now(),
+    };
     let tokens: TokenSet;
     try {
       if (o.settings.grantType === 'client_credentials') tokens = await clientCredentialsTokens(common);
@@ -139,13 +155,21 @@ export class TokenManager {
       const again = (await this.stored(o)).state;
       if (again.accessToken && again.accessToken !== state.accessToken && this.usable(again)) return again;
       const error = String((e as { details?: { error?: unknown } }).details?.error ?? 'rejected');
-      await this.markNeedsReconnect(conn, `the authorization server rejected the token renewal (${error}); sign in again`);
+      await this.markNeedsReconnect(
+        conn,
+        `the authorization server rejected the token renewal (${error}); sign in again`,
+      );
       throw this.reconnectError(conn, `the authorization server rejected the token renewal (${error})`);
     }
     const next = mergeTokens(state, tokens);
     this.renewals++;
     await this.ctx.store.transaction(async (tx) => {
-      await this.ctx.vault.put(tx, { environmentId: conn.environmentId, ownerId: conn.id, name: OAUTH_SECRET, value: JSON.stringify(next) });
+      await this.ctx.vault.put(tx, {
+        environmentId: conn.environmentId,
+        ownerId: conn.id,
+        name: OAUTH_SECRET,
+        value: JSON.stringify(next),
+      });
       await this.ctx.audit(tx, {
         environmentId: conn.environmentId,
         action: 'connection.token.refresh',

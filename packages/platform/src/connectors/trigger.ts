@@ -51,13 +51,21 @@ export async function resolveTriggerConnection(
   ctx: PlatformContext,
   o: { flow: Flow; invoker?: Principal; invokerConnections?: string[] },
 ): Promise<ResolvedTrigger | undefined> {
-  const def = o.flow.definition as { properties?: { definition?: { triggers?: Record<string, unknown> } }; definition?: { triggers?: Record<string, unknown> }; triggers?: Record<string, unknown> };
+  const def = o.flow.definition as {
+    properties?: { definition?: { triggers?: Record<string, unknown> } };
+    definition?: { triggers?: Record<string, unknown> };
+    triggers?: Record<string, unknown>;
+  };
   const triggers = def?.properties?.definition?.triggers ?? def?.definition?.triggers ?? def?.triggers ?? {};
   const [name, t] = Object.entries(triggers)[0] ?? [];
   if (!name || !isObject(t) || typeof t['type'] !== 'string' || !CONNECTOR_TRIGGER.test(t['type'])) return undefined;
   const inputs = isObject(t['inputs']) ? t['inputs'] : {};
   const key = connectionKeyOfHost(inputs['host']);
-  if (!key) throw notFound('CONNECTION_KEY_MISSING', `trigger '${name}' of flow ${o.flow.name} names no connection`, { flow: o.flow.name, trigger: name });
+  if (!key)
+    throw notFound('CONNECTION_KEY_MISSING', `trigger '${name}' of flow ${o.flow.name} names no connection`, {
+      flow: o.flow.name,
+      trigger: name,
+    });
   const resolved = await resolveConnection({
     repos: ctx.store.repos,
     flow: o.flow,
@@ -71,11 +79,15 @@ export async function resolveTriggerConnection(
     const api = await connectorApi(resolved.connector, cacheKeyOf(resolved.connector));
     operation = api.operation(host['operationId']);
     if (!operation)
-      throw notFound('OPERATION_NOT_FOUND', `connector ${resolved.connector.id} has no operation ${host['operationId']} (trigger '${name}' of flow ${o.flow.name})`, {
-        connector: resolved.connector.id,
-        operation: host['operationId'],
-        trigger: name,
-      });
+      throw notFound(
+        'OPERATION_NOT_FOUND',
+        `connector ${resolved.connector.id} has no operation ${host['operationId']} (trigger '${name}' of flow ${o.flow.name})`,
+        {
+          connector: resolved.connector.id,
+          operation: host['operationId'],
+          trigger: name,
+        },
+      );
   }
   return { trigger: name, type: t['type'], connectionKey: key, resolved, ...(operation ? { operation } : {}) };
 }

@@ -25,10 +25,20 @@ export function testClock(start = Date.now()): TestClock {
 }
 
 /** A platform on a fresh store of the current tier. */
-export async function connectorPlatform(o: { env?: Record<string, string | undefined>; clock?: Clock } = {}): Promise<{ platform: Platform; cleanup(): Promise<void> }> {
+export async function connectorPlatform(
+  o: { env?: Record<string, string | undefined>; clock?: Clock } = {},
+): Promise<{ platform: Platform; cleanup(): Promise<void> }> {
   const { store, location, cleanup } = await testStore();
-  const keyring = loadKeyring({ env: { PATCHBAY_MASTER_KEY: randomBytes(32).toString('base64') }, dataDir: join(location.dataDir, 'keys') });
-  const platform = await createPlatform({ store, keyring, ...(o.env ? { env: o.env } : {}), ...(o.clock ? { clock: o.clock } : {}) });
+  const keyring = loadKeyring({
+    env: { PATCHBAY_MASTER_KEY: randomBytes(32).toString('base64') },
+    dataDir: join(location.dataDir, 'keys'),
+  });
+  const platform = await createPlatform({
+    store,
+    keyring,
+    ...(o.env ? { env: o.env } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
+  });
   return { platform, cleanup };
 }
 
@@ -60,7 +70,13 @@ export async function testServer(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const u = new URL(req.url ?? '/', 'http://x');
-      const r: Received = { method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const r: Received = {
+        method: req.method ?? '',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       received.push(r);
       Promise.resolve(handle(r, res)).catch((e: unknown) => res.writeHead(500).end(String(e)));
     });
