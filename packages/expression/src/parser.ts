@@ -354,13 +354,18 @@ function parseInterpolation(source: string): TemplateNode {
     // The closing '}' is the first one outside a single-quoted literal.
     let k = j + 2;
     let inString = false;
+    let quoteAt = -1;
     for (; k < n; k++) {
       const c = source.charCodeAt(k);
-      if (c === 39) inString = !inString;
-      else if (c === 125 && !inString) break;
+      if (c === 39) {
+        inString = !inString;
+        if (inString) quoteAt = k;
+      } else if (c === 125 && !inString) break;
     }
     if (k >= n) {
       const p = new Parser(source, j, n);
+      // a quote that is never closed swallows the '}': name the literal, not the '@{'
+      if (inString) p.fail('Unterminated string literal', quoteAt, "a closing quote (')");
       p.fail("Unterminated '@{' in string interpolation", j, "'}'");
     }
     const body = new Parser(source, j + 2, k).parseAll();

@@ -370,3 +370,18 @@ describe('13. argument type errors are uniform', () => {
     expect(e.details).toMatchObject({ position: 1, actualType: type });
   });
 });
+
+describe('14. an unterminated string literal inside @{ } is named as such', () => {
+  it("@{'a} reports the string literal at the quote", () => {
+    const e = err("@{'a}");
+    expect(e.code).toBe('EXPRESSION_PARSE_ERROR');
+    expect(e.message).toBe("Unterminated string literal at position 2: expected a closing quote ('), found '''");
+    expect(e.details).toMatchObject({ position: 2, expected: "a closing quote (')" });
+    expect(err("x @{concat('a', 'b)} y").details.position).toBe(16);
+  });
+
+  it("an '@{' without '}' is still reported as such", () => {
+    const e = err("x @{concat('a', 'b')");
+    expect(e.message).toMatch(/^Unterminated '@\{' in string interpolation at position 2/);
+  });
+});
