@@ -104,6 +104,8 @@ function flowRef(f: FlowComponent): { workflowId: string; name: string } {
 }
 
 const SEVERITY_RANK: Record<FindingSeverity, number> = { error: 0, warning: 1, info: 2 };
+/** Compares strings with their numbers as numbers (`Flow 2` before `Flow 10`). */
+const NATURAL = new Intl.Collator('en', { numeric: true });
 
 /** Analyses a package: reference and variable usage, and findings (see the table above). */
 export function analyzeSolution(pkg: SolutionPackage, options: AnalyzeOptions = {}): SolutionAnalysis {
@@ -307,7 +309,7 @@ export function analyzeSolution(pkg: SolutionPackage, options: AnalyzeOptions = 
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
       a.code.localeCompare(b.code) ||
-      a.message.localeCompare(b.message),
+      NATURAL.compare(a.message, b.message),
   );
   const summary = { errors: 0, warnings: 0, info: 0 };
   for (const f of findings) {

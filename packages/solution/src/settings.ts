@@ -107,17 +107,6 @@ export function parseDeploymentSettings(text: string | Uint8Array, options: Pars
       errors: [{ path: '$', message: 'not an object' }],
     });
   }
-  for (const key of Object.keys(root)) {
-    if (key === 'EnvironmentVariables' || key === 'ConnectionReferences') continue;
-    const lower = key.toLowerCase();
-    if (lower === 'environmentvariables' || lower === 'connectionreferences') {
-      errors.push({
-        path: jsonPath('$', key),
-        message: `unexpected key "${key}"`,
-        hint: `pac reads "${lower === 'environmentvariables' ? 'EnvironmentVariables' : 'ConnectionReferences'}" (exact case)`,
-      });
-    } else out.extraKeys.push(key);
-  }
   const str = (entry: Record<string, unknown>, key: string, at: string, required: boolean): string | undefined => {
     const v = entry[key];
     if (v === undefined) {
@@ -143,46 +132,65 @@ export function parseDeploymentSettings(text: string | Uint8Array, options: Pars
     }
     return v;
   };
-  list('EnvironmentVariables').forEach((e, i) => {
-    const at = jsonPath('$.EnvironmentVariables', i);
-    if (Array.isArray(e))
-      return void errors.push({ path: at, message: 'an entry is an array, expected an object', hint: PAIR_HINT });
-    if (!isObject(e)) return void errors.push({ path: at, message: 'an entry must be an object' });
-    const schemaName = str(e, 'SchemaName', at, true);
-    const value = str(e, 'Value', at, true);
-    if (schemaName === '') errors.push({ path: `${at}.SchemaName`, message: 'empty SchemaName' });
-    if (schemaName && value !== undefined) {
-      const extra = Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'SchemaName' && k !== 'Value'));
-      out.environmentVariables.push({ schemaName, value, path: at, extra });
+  const readVariables = (): void =>
+    list('EnvironmentVariables').forEach((e, i) => {
+      const at = jsonPath('$.EnvironmentVariables', i);
+      if (Array.isArray(e))
+        return void errors.push({ path: at, message: 'an entry is an array, expected an object', hint: PAIR_HINT });
+      if (!isObject(e)) return void errors.push({ path: at, message: 'an entry must be an object' });
+      const schemaName = str(e, 'SchemaName', at, true);
+      const value = str(e, 'Value', at, true);
+      if (schemaName === '') errors.push({ path: `${at}.SchemaName`, message: 'empty SchemaName' });
+      if (schemaName && value !== undefined) {
+        const extra = Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'SchemaName' && k !== 'Value'));
+        out.environmentVariables.push({ schemaName, value, path: at, extra });
+      }
+    });
+  const readReferences = (): void =>
+    list('ConnectionReferences').forEach((e, i) => {
+      const at = jsonPath('$.ConnectionReferences', i);
+      if (Array.isArray(e))
+        return void errors.push({ path: at, message: 'an entry is an array, expected an object', hint: PAIR_HINT });
+      if (!isObject(e)) return void errors.push({ path: at, message: 'an entry must be an object' });
+      const logicalName = str(e, 'LogicalName', at, true);
+      const connectionId = str(e, 'ConnectionId', at, true);
+      const connectorId = str(e, 'ConnectorId', at, false);
+      if (logicalName === '') errors.push({ path: `${at}.LogicalName`, message: 'empty LogicalName' });
+      if (logicalName && connectionId !== undefined) {
+        const extra = Object.fromEntries(
+          Object.entries(e).filter(([k]) => !['LogicalName', 'ConnectionId', 'ConnectorId'].includes(k)),
+        );
+        const entry: SettingsReferenceEntry = { logicalName, connectionId, path: at, extra };
+        if (connectorId !== undefined) entry.connectorId = connectorId;
+        out.connectionReferences.push(entry);
+      }
+    });
+  // Shape errors are collected in file order: the two lists in the order the file has them.
+  for (const key of Object.keys(root)) {
+    if (key === 'EnvironmentVariables') readVariables();
+    else if (key === 'ConnectionReferences') readReferences();
+    else {
+      const lower = key.toLowerCase();
+      if (lower === 'environmentvariables' || lower === 'connectionreferences') {
+        errors.push({
+          path: jsonPath('$', key),
+          message: `unexpected key "${key}"`,
+          hint: `pac reads "${lower === 'environmentvariables' ? 'EnvironmentVariables' : 'ConnectionReferences'}" (exact case)`,
+        });
+      } else out.extraKeys.push(key);
     }
-  });
-  list('ConnectionReferences').forEach((e, i) => {
-    const at = jsonPath('$.ConnectionReferences', i);
-    if (Array.isArray(e))
-      return void errors.push({ path: at, message: 'an entry is an array, expected an object', hint: PAIR_HINT });
-    if (!isObject(e)) return void errors.push({ path: at, message: 'an entry must be an object' });
-    const logicalName = str(e, 'LogicalName', at, true);
-    const connectionId = str(e, 'ConnectionId', at, true);
-    const connectorId = str(e, 'ConnectorId', at, false);
-    if (logicalName === '') errors.push({ path: `${at}.LogicalName`, message: 'empty LogicalName' });
-    if (logicalName && connectionId !== undefined) {
-      const extra = Object.fromEntries(
-        Object.entries(e).filter(([k]) => !['LogicalName', 'ConnectionId', 'ConnectorId'].includes(k)),
-      );
-      const entry: SettingsReferenceEntry = { logicalName, connectionId, path: at, extra };
-      if (connectorId !== undefined) entry.connectorId = connectorId;
-      out.connectionReferences.push(entry);
-    }
-  });
-  if (errors.length > 0) {
-    const first = errors[0] as SettingsShapeError;
-    throw invalid(
-      'SETTINGS_SHAPE_INVALID',
-      `${file}: ${errors.length} shape error${errors.length === 1 ? '' : 's'}; first at ${first.path}: ${first.message}${first.hint ? ` (${first.hint})` : ''}`,
-      { file, errors },
-    );
   }
+  if (errors.length > 0) throw invalid('SETTINGS_SHAPE_INVALID', shapeMessage(file, errors), { file, errors });
   return out;
+}
+
+/** Every shape error on its own line, in file order, each distinct hint once after the list. */
+function shapeMessage(file: string, errors: SettingsShapeError[]): string {
+  const lines = [`${file}: ${errors.length} shape error${errors.length === 1 ? '' : 's'}:`];
+  for (const e of errors) lines.push(`  ${e.path}: ${e.message}`);
+  for (const hint of new Set(errors.map((e) => e.hint).filter((h): h is string => h !== undefined)))
+    lines.push(`hint: ${hint}`);
+  return lines.join('\n');
 }
 
 /** Placeholder syntaxes of pipeline token replacement: `#{…}#` (Azure DevOps), `@@…@@`, `${…}`, `__…__`. */
@@ -199,6 +207,9 @@ export function findPlaceholders(value: string): string[] {
   for (const re of PLACEHOLDER_PATTERNS) for (const m of value.matchAll(re)) found.push(m[0]);
   return found;
 }
+
+/** Compares strings with their numbers as numbers (`[2]` before `[10]`). */
+const NATURAL = new Intl.Collator('en', { numeric: true });
 
 /** The result of {@link checkDeploymentSettings}. */
 export interface SettingsCheckResult {
@@ -229,8 +240,11 @@ export interface SettingsCheckResult {
  * Codes: SETTINGS_DUPLICATE_ENTRY, SETTINGS_UNKNOWN_REFERENCE, SETTINGS_UNKNOWN_VARIABLE,
  * SETTINGS_MISSING_REFERENCE, SETTINGS_CONNECTOR_MISMATCH (errors); SETTINGS_MISSING_VARIABLE
  * (error, or warning when the definition has a default or current value),
- * SETTINGS_CUSTOM_CONNECTOR_ID_DIFFERS, SETTINGS_PLACEHOLDER, SETTINGS_EMPTY_VALUE (warnings);
- * SETTINGS_EXTRA_KEY (info).
+ * SETTINGS_CUSTOM_CONNECTOR_ID_DIFFERS, SETTINGS_CONNECTOR_ID_MISSING, SETTINGS_PLACEHOLDER,
+ * SETTINGS_EMPTY_VALUE (warnings); SETTINGS_CONNECTOR_ID_CASE, SETTINGS_EXTRA_KEY (info). Findings are
+ * sorted by severity, code, then message with numbers compared as numbers. A missing or empty
+ * ConnectorId is reported but does not make the file not ready: neither pac nor Patchbay's import
+ * reads it (the bound connection is checked against the package's reference).
  */
 export function checkDeploymentSettings(
   pkg: SolutionPackage | undefined,
@@ -298,8 +312,31 @@ export function checkDeploymentSettings(
     for (const [k, v] of Object.entries(entry.extra))
       if (typeof v === 'string') check(jsonPath(entry.path, k), v, false);
   };
-  for (const e of settings.connectionReferences)
+  for (const e of settings.connectionReferences) {
     valueChecks(e, 'ConnectionId', e.connectionId, { reference: e.logicalName });
+    const path = `${e.path}.ConnectorId`;
+    if (e.connectorId === undefined || e.connectorId.trim() === '') {
+      findings.push({
+        code: 'SETTINGS_CONNECTOR_ID_MISSING',
+        severity: 'warning',
+        message: `${path}: ${e.connectorId === undefined ? 'missing' : 'empty'}; pac writes the connector of each reference here, so the entry cannot be checked against the package`,
+        reference: e.logicalName,
+        details: { path },
+      });
+    } else {
+      const tokens = findPlaceholders(e.connectorId);
+      if (tokens.length > 0) {
+        otherPlaceholders += tokens.length;
+        findings.push({
+          code: 'SETTINGS_PLACEHOLDER',
+          severity: 'warning',
+          message: `${path}: unresolved placeholder ${tokens.join(', ')}`,
+          reference: e.logicalName,
+          details: { path, tokens },
+        });
+      }
+    }
+  }
   for (const e of settings.environmentVariables) valueChecks(e, 'Value', e.value, { variable: e.schemaName });
 
   for (const k of settings.extraKeys) {
@@ -340,7 +377,15 @@ export function checkDeploymentSettings(
       }
       if (e.connectorId !== undefined && e.connectorId.trim() !== '' && findPlaceholders(e.connectorId).length === 0) {
         const same = e.connectorId.trim().toLowerCase() === ref.connectorId.trim().toLowerCase();
-        if (!same && ref.customConnectorId) {
+        if (same && e.connectorId.trim() !== ref.connectorId.trim()) {
+          findings.push({
+            code: 'SETTINGS_CONNECTOR_ID_CASE',
+            severity: 'info',
+            message: `${e.path}.ConnectorId: ${e.connectorId} differs from the package's ${ref.connectorId} only in case (matched case-insensitively)`,
+            reference: ref.logicalName,
+            details: { path: `${e.path}.ConnectorId`, expected: ref.connectorId, found: e.connectorId },
+          });
+        } else if (!same && ref.customConnectorId) {
           findings.push({
             code: 'SETTINGS_CUSTOM_CONNECTOR_ID_DIFFERS',
             severity: 'warning',
@@ -395,7 +440,8 @@ export function checkDeploymentSettings(
 
   const rank = { error: 0, warning: 1, info: 2 } as const;
   findings.sort(
-    (a, b) => rank[a.severity] - rank[b.severity] || a.code.localeCompare(b.code) || a.message.localeCompare(b.message),
+    (a, b) =>
+      rank[a.severity] - rank[b.severity] || a.code.localeCompare(b.code) || NATURAL.compare(a.message, b.message),
   );
   const summary = { errors: 0, warnings: 0, info: 0, placeholders, otherPlaceholders, emptyValues };
   for (const f of findings) {

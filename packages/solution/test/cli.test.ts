@@ -238,9 +238,25 @@ describe('patchbay solution create-settings and check-settings', () => {
       error: { code: string; details: { errors: Array<{ path: string; hint: string }> } };
     };
     expect(out.error.code).toBe('SETTINGS_SHAPE_INVALID');
-    expect(out.error.details.errors[0]?.path).toBe('$.EnvironmentVariables[0]');
+    expect(out.error.details.errors.map((e) => e.path)).toEqual([
+      '$.ConnectionReferences[0]',
+      '$.EnvironmentVariables[0]',
+      '$.EnvironmentVariables[1]',
+      '$.EnvironmentVariables[2]',
+    ]);
     expect(out.error.details.errors[0]?.hint).toContain('[name, value] pair format');
     expect(r.stderr).toContain('error SETTINGS_SHAPE_INVALID');
+    // The text output lists every shape error, in file order.
+    const text = await run([
+      'solution',
+      'check-settings',
+      '--settings-file',
+      corpusPath('settings/ALMAcceleratorSampleSolution/Production/deploymentSettings.json'),
+    ]);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toMatch(
+      /4 shape errors:\n {2}\$\.ConnectionReferences\[0\]: .*\n {2}\$\.EnvironmentVariables\[0\]: .*\n {2}\$\.EnvironmentVariables\[1\]: .*\n {2}\$\.EnvironmentVariables\[2\]: /,
+    );
   });
 });
 

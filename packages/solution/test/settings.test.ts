@@ -39,7 +39,8 @@ describe.each(settingsItems.map((i) => [i.path, i] as [string, ManifestItem]))('
       };
       expect(e.code).toBe('SETTINGS_SHAPE_INVALID');
       expect(e.category).toBe('invalid');
-      expect(e.details.errors[0]).toMatchObject({ path: '$.EnvironmentVariables[0]' });
+      const firstKey = /"(EnvironmentVariables|ConnectionReferences)"/.exec(text)?.[1];
+      expect(e.details.errors[0]).toMatchObject({ path: `$.${firstKey}[0]` });
       expect(e.details.errors.every((x) => x.hint?.includes('[name, value] pair format'))).toBe(true);
       expect(e.details.errors).toHaveLength(notes.connectionReferences + notes.envVars);
       return;
@@ -123,6 +124,89 @@ describe('settings checks', () => {
     json.ConnectionReferences.splice(0, 2);
     const missing = checkDeploymentSettings(pkg, parseDeploymentSettings(JSON.stringify(json), { file: 's.json' }));
     expect(missing.findings.filter((f) => f.code === 'SETTINGS_MISSING_REFERENCE')).toHaveLength(1);
+  });
+
+  it('reports a missing, empty or case-differing ConnectorId (pac writes it; the import does not read it)', async () => {
+    const pkg = await readSolution(corpusPath('solutions/zip/power-platform-blog-updates.zip'));
+    const json = createDeploymentSettings(pkg) as unknown as {
+      ConnectionReferences: Array<Record<string, string>>;
+      EnvironmentVariables: Array<Record<string, string>>;
+    };
+    for (const r of json.ConnectionReferences) r['ConnectionId'] = '4445162937b84457a3465d2f0c2cab7e';
+    for (const v of json.EnvironmentVariables) v['Value'] = 'v';
+    const [first, second] = json.ConnectionReferences as [Record<string, string>, Record<string, string>];
+    delete first['ConnectorId'];
+    second['ConnectorId'] = '';
+    let r = checkDeploymentSettings(pkg, parseDeploymentSettings(JSON.stringify(json), { file: 's.json' }));
+    expect(r.findings.filter((f) => f.code === 'SETTINGS_CONNECTOR_ID_MISSING')).toEqual([
+      expect.objectContaining({ severity: 'warning', details: { path: '$.ConnectionReferences[0].ConnectorId' } }),
+      expect.objectContaining({ severity: 'warning', details: { path: '$.ConnectionReferences[1].ConnectorId' } }),
+    ]);
+    expect(r.findings[0]?.message).toContain('missing');
+    expect(r).toMatchObject({ fits: true, ready: true, summary: { warnings: 2 } });
+    // Also without a package.
+    expect(
+      checkDeploymentSettings(
+        undefined,
+        parseDeploymentSettings(JSON.stringify(json), { file: 's.json' }),
+      ).findings.map((f) => f.code),
+    ).toEqual(['SETTINGS_CONNECTOR_ID_MISSING', 'SETTINGS_CONNECTOR_ID_MISSING']);
+    const ref = pkg.connectionReferences.find((x) => x.logicalName === second['LogicalName'])!;
+    first['ConnectorId'] = pkg.connectionReferences.find((x) => x.logicalName === first['LogicalName'])!.connectorId;
+    second['ConnectorId'] = ref.connectorId.toUpperCase();
+    r = checkDeploymentSettings(pkg, parseDeploymentSettings(JSON.stringify(json), { file: 's.json' }));
+    expect(r.findings).toEqual([
+      expect.objectContaining({
+        code: 'SETTINGS_CONNECTOR_ID_CASE',
+        severity: 'info',
+        details: {
+          path: '$.ConnectionReferences[1].ConnectorId',
+          expected: ref.connectorId,
+          found: second['ConnectorId'],
+        },
+      }),
+    ]);
+    expect(r.ready).toBe(true);
+    second['ConnectorId'] = '#{connector}#';
+    r = checkDeploymentSettings(pkg, parseDeploymentSettings(JSON.stringify(json), { file: 's.json' }));
+    expect(r.findings.map((f) => f.code)).toEqual(['SETTINGS_PLACEHOLDER']);
+    expect(r.summary.otherPlaceholders).toBe(1);
+  });
+
+  it('sorts findings by index numerically', () => {
+    const refs = Array.from({ length: 12 }, (_, i) => ({
+      LogicalName: `p_ref${i}`,
+      ConnectionId: `#{conn${i}}#`,
+      ConnectorId: '/providers/Microsoft.PowerApps/apis/shared_rss',
+    }));
+    const r = checkDeploymentSettings(
+      undefined,
+      parseDeploymentSettings(JSON.stringify({ EnvironmentVariables: [], ConnectionReferences: refs }), { file: 's' }),
+    );
+    expect(r.findings.map((f) => f.details?.['path'])).toEqual(
+      refs.map((_, i) => `$.ConnectionReferences[${i}].ConnectionId`),
+    );
+  });
+
+  it('reports every shape error in file order, each with its path in the message', async () => {
+    const file = corpusPath('settings/ALMAcceleratorSampleSolution/Production/deploymentSettings.json');
+    let error: { message: string; details: { errors: Array<{ path: string }> } } | undefined;
+    try {
+      parseDeploymentSettings(await readFile(file), { file: 'prod.json' });
+    } catch (e) {
+      error = e as typeof error;
+    }
+    const paths = [
+      '$.ConnectionReferences[0]',
+      '$.EnvironmentVariables[0]',
+      '$.EnvironmentVariables[1]',
+      '$.EnvironmentVariables[2]',
+    ];
+    expect(error?.details.errors.map((x) => x.path)).toEqual(paths);
+    const lines = error?.message.split('\n') ?? [];
+    expect(lines[0]).toBe('prod.json: 4 shape errors:');
+    expect(lines.slice(1, 5).map((l) => l.trim().split(':')[0])).toEqual(paths);
+    expect(lines.filter((l) => l.includes('[name, value] pair format'))).toHaveLength(1);
   });
 
   it('recognises the placeholder syntaxes of the common pipelines', () => {
