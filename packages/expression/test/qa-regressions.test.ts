@@ -385,3 +385,13 @@ describe('14. an unterminated string literal inside @{ } is named as such', () =
     expect(e.message).toMatch(/^Unterminated '@\{' in string interpolation at position 2/);
   });
 });
+
+describe('15. mod(long.MinValue, -1) overflows like div', () => {
+  it('is EXPRESSION_OVERFLOW for both', () => {
+    expect(err('@mod(-9223372036854775808, -1)').code).toBe('EXPRESSION_OVERFLOW');
+    expect(err('@div(-9223372036854775808, -1)').code).toBe('EXPRESSION_OVERFLOW');
+    expect(ev('@mod(-9223372036854775808, 1)')).toBe(0);
+    expect(ev('@mod(-9223372036854775807, -1)')).toBe(0);
+    expect(ev('@mod(-9223372036854775808, 7)')).toBe(-1);
+  });
+});

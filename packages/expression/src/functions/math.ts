@@ -144,6 +144,9 @@ function arith(site: CallSite, op: Op, args: unknown[]): Num {
       return intResult(site, x / y);
     case 'mod':
       if (y === 0n) fail(site, 'the divisor must not be zero');
+      // .NET `long.MinValue % -1` throws OverflowException, as `div` does for the same operands
+      if (x === INT64_MIN && y === -1n)
+        fail(site, 'the result is outside the 64-bit integer range', ExpressionErrorCode.Overflow);
       return intResult(site, x % y);
   }
 }
