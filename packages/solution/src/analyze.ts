@@ -61,10 +61,17 @@ export interface ReferenceUsage {
   logicalName: string;
   displayName?: string;
   connectorId: string;
-  /** Api name from the connector id (e.g. `shared_office365`); environment-specific for custom connectors. */
+  /**
+   * The connector, by a name that is the same in every environment: the api name of a managed
+   * connector (`shared_office365`); for a custom connector its logical name (`ba_api-2dfootball`,
+   * from the package's connector, else from a flow's `api.logicalName`), else its
+   * `customConnectorId` when neither is known.
+   */
   connector: string;
+  /** Api name at the end of `connectorId`, as found (for custom connectors an environment-specific hash). */
+  apiName: string;
   customConnectorId?: string;
-  /** Logical name of the custom connector, when the package holds it. */
+  /** Logical name of the custom connector, when the package or a flow names it. */
   customConnectorName?: string;
   flows: Array<{
     workflowId: string;
@@ -116,20 +123,35 @@ export function analyzeSolution(pkg: SolutionPackage, options: AnalyzeOptions = 
     pkg.customConnectors.filter((c) => c.connectorId).map((c) => [c.connectorId?.toLowerCase() ?? '', c]),
   );
 
+  // Logical names of custom connectors as flows name them (api.logicalName), by reference.
+  const flowLogicalNames = new Map<string, string>();
+  for (const flow of pkg.flows)
+    for (const e of Object.values(flow.connectionMap))
+      if (e.logicalName && e.apiLogicalName && !flowLogicalNames.has(e.logicalName.toLowerCase()))
+        flowLogicalNames.set(e.logicalName.toLowerCase(), e.apiLogicalName);
+  const customNameOf = (r: ConnectionReferenceComponent): string | undefined => {
+    if (!r.customConnectorId) return undefined;
+    return (
+      connectorsById.get(r.customConnectorId.toLowerCase())?.name ?? flowLogicalNames.get(r.logicalName.toLowerCase())
+    );
+  };
+
   const usage = new Map<string, ReferenceUsage>();
   for (const r of pkg.connectionReferences) {
+    const apiName = apiNameOf(r.connectorId);
+    const customName = customNameOf(r);
     const u: ReferenceUsage = {
       logicalName: r.logicalName,
       connectorId: r.connectorId,
-      connector: apiNameOf(r.connectorId),
+      connector: r.customConnectorId ? (customName ?? r.customConnectorId) : apiName,
+      apiName,
       flows: [],
       useCount: 0,
     };
     if (r.displayName !== undefined) u.displayName = r.displayName;
     if (r.customConnectorId !== undefined) {
       u.customConnectorId = r.customConnectorId;
-      const c = connectorsById.get(r.customConnectorId.toLowerCase());
-      if (c) u.customConnectorName = c.name;
+      if (customName) u.customConnectorName = customName;
     }
     usage.set(r.logicalName.toLowerCase(), u);
   }
@@ -238,6 +260,8 @@ export function analyzeSolution(pkg: SolutionPackage, options: AnalyzeOptions = 
   }
 
   // Two references to the same connector: candidates to consolidate.
+  // Custom connectors are grouped by their id (the same connector even where only some
+  // references' names are known) and named by their logical name.
   const byConnector = new Map<string, ConnectionReferenceComponent[]>();
   for (const r of pkg.connectionReferences) {
     const key = r.customConnectorId
@@ -247,14 +271,27 @@ export function analyzeSolution(pkg: SolutionPackage, options: AnalyzeOptions = 
     list.push(r);
     byConnector.set(key, list);
   }
-  for (const [key, list] of byConnector) {
+  for (const list of byConnector.values()) {
     if (list.length < 2) continue;
     const names = list.map((r) => r.logicalName);
+    const first = usage.get((list[0] as ConnectionReferenceComponent).logicalName.toLowerCase()) as ReferenceUsage;
+    const connector =
+      list.map((r) => usage.get(r.logicalName.toLowerCase())?.customConnectorName).find((n) => n) ?? first.connector;
+    const custom = first.customConnectorId !== undefined;
     findings.push({
       code: 'DUPLICATE_CONNECTOR_REFERENCES',
       severity: 'info',
-      message: `${list.length} connection references use the same connector (${key.startsWith('custom:') ? `custom connector ${key.slice(7)}` : key}): ${names.join(', ')}; candidates to consolidate`,
-      details: { connector: key, references: names },
+      message: `${list.length} connection references use the same connector (${custom ? `custom connector ${connector}` : connector}): ${names.join(', ')}; candidates to consolidate`,
+      details: {
+        connector,
+        references: names,
+        ...(custom
+          ? {
+              customConnectorId: first.customConnectorId,
+              apiNames: [...new Set(list.map((r) => apiNameOf(r.connectorId)))],
+            }
+          : {}),
+      },
     });
   }
 

@@ -379,9 +379,13 @@ describe('the built binary', () => {
     ]);
     const out = JSON.parse(stdout) as {
       model: { customConnectors: Array<{ name: string }> };
-      analysis: { summary: { errors: number } };
+      analysis: { summary: { errors: number }; references: Array<{ connector: string; customConnectorId?: string }> };
     };
     expect(out.model.customConnectors.map((c) => c.name)).toEqual(['ba_api-2dfootball']);
+    expect(out.analysis.references.filter((r) => r.customConnectorId).map((r) => r.connector)).toEqual([
+      'ba_api-2dfootball',
+      'ba_api-2dfootball',
+    ]);
     expect(out.analysis.summary.errors).toBe(0);
     const failed = await exec(process.execPath, [
       bin,

@@ -24,6 +24,12 @@ import { corpusPath, tempDir } from './helpers.js';
 
 type Json = Record<string, unknown>;
 
+/** The api name of the first reference to a managed connector of a package. */
+function r0Api(pkg: SolutionPackage): string {
+  const id = pkg.connectionReferences.find((r) => !r.customConnectorId)?.connectorId ?? '';
+  return id.slice(id.lastIndexOf('/') + 1);
+}
+
 async function roundTripZip(pkg: SolutionPackage): Promise<SolutionPackage> {
   return readSolutionZip(await writeSolutionZip(pkg), { name: 'rt.zip' });
 }
@@ -183,11 +189,28 @@ describe('custom connectors', () => {
     const tree = await readSolution(corpusPath('solutions/unpacked/varify-bot'));
     // The corpus dropped the icon from the tree: a warning, the reference is kept for writing.
     expect(tree.warnings).toEqual([expect.objectContaining({ code: 'CONNECTOR_PART_MISSING' })]);
-    const a = analyzeSolution(tree);
-    expect(a.references.find((r) => r.customConnectorId)?.customConnectorName).toBe('ba_api-2dfootball');
-    expect(a.findings.find((f) => f.code === 'DUPLICATE_CONNECTOR_REFERENCES')?.details).toMatchObject({
-      connector: 'custom:5c834463-f47d-4959-9c3a-fa07810814e3',
-    });
+    for (const p of [tree, await readSolution(corpusPath('solutions/zip/varify-bot.zip'))]) {
+      const a = analyzeSolution(p);
+      // Custom connectors appear by their logical name; the environment-specific ids are extra fields.
+      const custom = a.references.filter((r) => r.customConnectorId);
+      expect(custom).toHaveLength(2);
+      for (const r of custom) {
+        expect(r).toMatchObject({
+          connector: 'ba_api-2dfootball',
+          customConnectorName: 'ba_api-2dfootball',
+          customConnectorId: '5c834463-f47d-4959-9c3a-fa07810814e3',
+        });
+        expect(r.apiName).toMatch(/^shared_api-2dfootball-5f/);
+      }
+      expect(a.references.find((r) => !r.customConnectorId)).toMatchObject({ connector: r0Api(p), apiName: r0Api(p) });
+      const dup = a.findings.find((f) => f.code === 'DUPLICATE_CONNECTOR_REFERENCES');
+      expect(dup?.message).toContain('(custom connector ba_api-2dfootball)');
+      expect(dup?.message).not.toContain('5c834463');
+      expect(dup?.details).toMatchObject({
+        connector: 'ba_api-2dfootball',
+        customConnectorId: '5c834463-f47d-4959-9c3a-fa07810814e3',
+      });
+    }
   });
 
   it('identifies custom connectors by logical name, never by the environment-specific api-name hash', async () => {

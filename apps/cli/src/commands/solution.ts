@@ -305,7 +305,7 @@ export function solutionCommand(program: Command, ctx: CliContext): Command {
             ['REFERENCE', 'CONNECTOR', 'FLOWS', 'USES'],
             analysis.references.map((r) => [
               r.logicalName,
-              r.customConnectorName ?? r.connector,
+              r.connector,
               r.flows.map((f) => f.name).join(', ') || '-',
               r.useCount,
             ]),
