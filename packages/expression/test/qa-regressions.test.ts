@@ -395,3 +395,28 @@ describe('15. mod(long.MinValue, -1) overflows like div', () => {
     expect(ev('@mod(-9223372036854775808, 7)')).toBe(-1);
   });
 });
+
+describe('16. URI functions follow .NET Uri', () => {
+  it.each([
+    ["@uriHost('mailto:a@b.com')", 'b.com'],
+    ["@uriHost('mailto:John.Doe@Example.com?subject=hi')", 'example.com'],
+    ["@uriHost('https://[::1]:80/')", '[::1]'],
+    ["@uriHost('https://[2001:db8::1]/x')", '[2001:db8::1]'],
+    ["@uriHost('https://www.contoso.com/x')", 'www.contoso.com'],
+    ["@uriComponentToString('%ff')", '%ff'],
+    ["@uriComponentToString('a%C3%A9b')", 'aéb'],
+    ["@uriComponentToString('%C3')", '%C3'],
+    ["@uriComponentToString('%41%ff%42')", 'A%ffB'],
+    ["@uriComponentToString('%F0%9F%98%80%zz%')", '😀%zz%'],
+    ["@uriComponentToString('%ED%A0%80')", '%ED%A0%80'],
+  ])('%s = %s', (source, expected) => {
+    expect(ev(source)).toBe(expected);
+  });
+
+  it('uriComponentToBinary keeps the raw bytes', () => {
+    expect(ev("@uriComponentToBinary('%ff')")).toEqual({
+      '$content-type': 'application/octet-stream',
+      $content: '/w==',
+    });
+  });
+});

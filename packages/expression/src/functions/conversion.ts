@@ -72,6 +72,66 @@ function unescapeToBytes(s: string): Uint8Array {
   return new Uint8Array(out);
 }
 
+/** Length of the valid UTF-8 sequence starting at `bytes[i]` (0 when it is not valid UTF-8). */
+function utf8SequenceLength(bytes: number[], i: number): number {
+  const b0 = bytes[i] as number;
+  if (b0 < 0x80) return 1;
+  let len: number;
+  let min: number;
+  if (b0 >= 0xc2 && b0 <= 0xdf) [len, min] = [2, 0x80];
+  else if (b0 >= 0xe0 && b0 <= 0xef) [len, min] = [3, 0x800];
+  else if (b0 >= 0xf0 && b0 <= 0xf4) [len, min] = [4, 0x10000];
+  else return 0;
+  if (i + len > bytes.length) return 0;
+  let cp = b0 & (0xff >> (len + 1));
+  for (let k = 1; k < len; k++) {
+    const b = bytes[i + k] as number;
+    if ((b & 0xc0) !== 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+/**
+ * .NET `Uri.UnescapeDataString`: `%XX` escapes are decoded as UTF-8; an escape that is not part of
+ * a valid UTF-8 sequence (`%ff`, a lone `%C3`) and a `%` not followed by two hex digits are kept
+ * as they are.
+ */
+export function unescapeDataString(s: string): string {
+  let out = '';
+  let i = 0;
+  const n = s.length;
+  const isEscape = (k: number): boolean => s.charCodeAt(k) === 37 && /^[0-9a-fA-F]{2}$/.test(s.slice(k + 1, k + 3));
+  while (i < n) {
+    if (!isEscape(i)) {
+      const next = s.indexOf('%', i + 1);
+      const end = next < 0 ? n : next;
+      out += s.slice(i, end);
+      i = end;
+      continue;
+    }
+    // a run of escapes: decode its bytes, keeping the text of bytes that are not valid UTF-8
+    const bytes: number[] = [];
+    const start = i;
+    while (i < n && isEscape(i)) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 3;
+    }
+    for (let b = 0; b < bytes.length;) {
+      const len = utf8SequenceLength(bytes, b);
+      if (len === 0) {
+        out += s.slice(start + b * 3, start + b * 3 + 3);
+        b++;
+      } else {
+        out += bytesToText(new Uint8Array(bytes.slice(b, b + len)));
+        b += len;
+      }
+    }
+  }
+  return out;
+}
+
 interface DataUri {
   mediaType: string;
   bytes: Uint8Array;
@@ -109,6 +169,20 @@ function parseUri(site: CallSite, v: unknown): URL {
     return fail(site, `the value '${s}' is not a valid absolute URI`);
   }
   return u;
+}
+
+/**
+ * .NET `Uri.Host`: the host as written in the URI, IPv6 addresses in brackets (`[::1]`); for
+ * `mailto:` the domain after the `@` (`mailto:a@b.com` → `b.com`), which the WHATWG parser leaves in
+ * an opaque path.
+ */
+function uriHost(u: URL): string {
+  if (u.protocol === 'mailto:' && u.hostname === '') {
+    const address = decodeURIComponentSafe(u.pathname);
+    const at = address.lastIndexOf('@');
+    return at < 0 ? '' : address.slice(at + 1).toLowerCase();
+  }
+  return u.hostname;
 }
 
 const DEFAULT_PORTS: Record<string, number> = {
@@ -346,7 +420,7 @@ export const conversionFunctions: FunctionDef[] = [
     min: 1,
     max: 1,
     pure: true,
-    impl: (args, site) => bytesToText(unescapeToBytes(argString(site, args, 0))),
+    impl: (args, site) => unescapeDataString(argString(site, args, 0)),
   },
   {
     name: 'uriComponentToBinary',
@@ -387,7 +461,7 @@ export const conversionFunctions: FunctionDef[] = [
     min: 1,
     max: 1,
     pure: true,
-    impl: (args, site) => parseUri(site, args[0]).hostname.replace(/^\[(.*)\]$/, '$1'),
+    impl: (args, site) => uriHost(parseUri(site, args[0])),
   },
   {
     name: 'uriPath',
