@@ -56,15 +56,41 @@ function readEntry(key: string, value: unknown, file: string, path: string): Flo
   return entry;
 }
 
-/** The connection key an action or trigger uses, if any. */
-function connectionKeyOf(node: Record<string, unknown>): { key: string; host: Record<string, unknown> } | undefined {
+/** A connection-naming field of `host`: absent, or a non-empty string; anything else is FLOW_SHAPE_INVALID. */
+function nameField(holder: Record<string, unknown>, field: string, file: string, path: string): string | undefined {
+  const value = holder[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '')
+    throw shapeError(
+      file,
+      `${path}.${field}`,
+      `a connection name must be a non-empty string, found ${value === null ? 'null' : typeof value === 'string' ? 'an empty string' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
+  return value;
+}
+
+/**
+ * The connection key an action or trigger uses, if any: `inputs.host.connectionName`, else the
+ * key in the `$connections` expression of `inputs.host.connection.name` / `.referenceName`. Such a
+ * field that is present but not a non-empty string (e.g. `5`) is FLOW_SHAPE_INVALID at its path.
+ */
+function connectionKeyOf(
+  node: Record<string, unknown>,
+  file: string,
+  jp: string,
+): { key: string; host: Record<string, unknown> } | undefined {
   const inputs = isObject(node['inputs']) ? node['inputs'] : undefined;
   const host = inputs && isObject(inputs['host']) ? inputs['host'] : undefined;
   if (!host) return undefined;
-  const direct = str(host['connectionName']);
+  const hostPath = `${jp}.inputs.host`;
+  const direct = nameField(host, 'connectionName', file, hostPath);
   if (direct) return { key: direct, host };
-  const connection = isObject(host['connection']) ? host['connection'] : undefined;
-  const expr = str(connection?.['name']) ?? str(connection?.['referenceName']);
+  const raw = host['connection'];
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) throw shapeError(file, `${hostPath}.connection`, 'must be an object');
+  const expr =
+    nameField(raw, 'name', file, `${hostPath}.connection`) ??
+    nameField(raw, 'referenceName', file, `${hostPath}.connection`);
   if (expr) {
     const m = CONNECTIONS_KEY_RE.exec(expr);
     return { key: m?.[1] ?? expr, host };
@@ -75,7 +101,8 @@ function connectionKeyOf(node: Record<string, unknown>): { key: string; host: Re
 /**
  * Reads the facts of a parsed flow JSON document. Throws FLOW_SHAPE_INVALID (naming `file` and
  * the JSON path) when `properties`, `definition`, `connectionReferences`, `triggers` or
- * `actions` do not have the documented shape.
+ * `actions` do not have the documented shape, or when a trigger's or action's
+ * `inputs.host.connectionName` / `inputs.host.connection.name` is present but not a non-empty string.
  */
 export function analyzeFlowJson(clientData: unknown, file: string): FlowJsonFacts {
   if (!isObject(clientData)) throw shapeError(file, '$', 'the flow JSON must be an object');
@@ -103,7 +130,7 @@ export function analyzeFlowJson(clientData: unknown, file: string): FlowJsonFact
     kind: 'trigger' | 'action',
     jp: string,
   ): void => {
-    const found = connectionKeyOf(node);
+    const found = connectionKeyOf(node, file, jp);
     if (!found) return;
     const use: FlowConnectionUse = { path, name, kind, type: str(node['type']) ?? '', jsonPath: `${jp}.inputs.host` };
     const operationId = str(found.host['operationId']);

@@ -278,6 +278,27 @@ describe('flow JSON', () => {
     );
   });
 
+  it('refuses an action whose host names its connection with something other than a string', async () => {
+    const zip = 'solutions/zip/sharepoint-list-update-created-by.zip';
+    const entries = await corpusZipEntries(zip);
+    const flowPath = [...entries.keys()].find((p) => p.startsWith('Workflows/')) as string;
+    const text = entries.get(flowPath)?.toString('utf8') ?? '';
+    for (const [bad, path] of [
+      ['"connectionName": 5', '.inputs.host.connectionName'],
+      ['"connectionName": ""', '.inputs.host.connectionName'],
+      ['"connection": {"name": ["x"]}', '.inputs.host.connection.name'],
+    ] as const) {
+      const files = new Map(entries);
+      files.set(flowPath, Buffer.from(text.replace('"connectionName": "shared_sharepointonline-1"', bad)));
+      const e = await caught(readSolutionZip(await writeZipEntries(files), { name: 'host.zip' }));
+      expect(e.code, bad).toBe('FLOW_SHAPE_INVALID');
+      expect(e.details['file']).toBe(`host.zip:${flowPath}`);
+      expect(String(e.details['path'])).toMatch(
+        new RegExp(`^\\$\\.properties\\.definition\\.actions\\..+${path.replace(/\./g, '\\.')}$`),
+      );
+    }
+  });
+
   it('finds the key of a legacy ApiConnection action in its $connections expression', async () => {
     const entries = await corpusZipEntries(BLOG_ZIP);
     const text = entries.get(FLOW)?.toString('utf8') ?? '';
