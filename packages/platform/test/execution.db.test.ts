@@ -389,4 +389,47 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     expect(ended).toMatchObject({ status: 'Failed', error: { code: 'MASTER_KEY_UNKNOWN' } });
     expect((await p.store.repos.runStates.get(run.id))?.phase).toBe('done');
   });
+
+  it('gives queued runs the environment variables their parameters are bound to (by schema name)', async () => {
+    const env = await p.environments.get('dev');
+    const at = new Date().toISOString();
+    await p.store.repos.environmentVariables.upsertDefinition({
+      environmentId: env.id,
+      schemaName: 'pb_Greeting',
+      displayName: 'Greeting',
+      type: 'String',
+      defaultValue: 'hello',
+      isRequired: false,
+      createdOn: at,
+      modifiedOn: at,
+    });
+    await p.store.repos.environmentVariables.upsertValue({
+      environmentId: env.id,
+      schemaName: 'pb_Greeting',
+      value: 'bonjour',
+      modifiedOn: at,
+    });
+    const file = flowFile({ Say: { type: 'Compose', inputs: "@parameters('Greeting (pb_Greeting)')" } }) as {
+      properties: { definition: Record<string, unknown> };
+    };
+    file.properties.definition.parameters = {
+      'Greeting (pb_Greeting)': { type: 'String', defaultValue: 'default', metadata: { schemaName: 'pb_Greeting' } },
+    };
+    await seedFlow(p, {
+      environment: 'dev',
+      id: 'bbbbbbbb-0000-0000-0000-000000000061',
+      name: 'Greets',
+      owner: 'admin',
+      connections: [],
+      definition: file,
+    });
+    const svc = await service({ workers: 1 });
+    const run = await svc.enqueue({ environment: 'dev', flow: 'Greets' });
+    const [ended] = await allEnded([run.id]);
+    expect((ended!.record as RunRecord).actions[0]).toMatchObject({
+      name: 'Say',
+      status: 'Succeeded',
+      outputs: 'bonjour',
+    });
+  });
 });

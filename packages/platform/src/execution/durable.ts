@@ -24,7 +24,15 @@
  * runs and never in flight in a worker.
  */
 import { randomInt } from 'node:crypto';
-import { conflict, type Flow, type Principal, type Repositories, type Run, type RunStateRecord } from '@patchbay/core';
+import {
+  conflict,
+  type Environment,
+  type Flow,
+  type Principal,
+  type Repositories,
+  type Run,
+  type RunStateRecord,
+} from '@patchbay/core';
 import {
   compileDefinition,
   runRecord,
@@ -82,6 +90,21 @@ export function interruptedResult(plan: Plan, call: CallState): ActionResult {
   };
 }
 
+const needsCache = new WeakMap<Plan, { connectors: boolean; variables: boolean }>();
+
+/** What a plan needs at run time: the connector invoker (connector actions), environment variables (parameters bound to them). */
+function needsOf(plan: Plan): { connectors: boolean; variables: boolean } {
+  let n = needsCache.get(plan);
+  if (!n) {
+    n = {
+      connectors: [...plan.actions.values()].some((a) => a.kind === 'connector'),
+      variables: plan.parameters.some((p) => p.schemaName !== undefined),
+    };
+    needsCache.set(plan, n);
+  }
+  return n;
+}
+
 function isoOf(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -109,6 +132,7 @@ export class RunDriver {
   private plan!: Plan;
   private flow: Flow | undefined;
   private actor: Principal | undefined;
+  private environment: Environment | undefined;
   private deps!: ExecutorDeps;
   private readonly inflight = new Map<string, { ctl: AbortController; startedAt: number; operation: string }>();
   private readonly completions: RunEvent[] = [];
@@ -188,9 +212,14 @@ export class RunDriver {
       await this.svc.openRunData(row.environmentId, `run:${row.runId}`, row.keyId, row.sealed),
     ) as Envelope;
     this.plan = compileDefinition(this.svc.definitionOf(row));
-    this.flow = await this.repos.flows.get(row.environmentId, row.flowId);
-    this.actor = await this.repos.principals.get(this.env.request.actorId);
+    const needs = needsOf(this.plan);
+    // The flow record and its invoker matter only for connector actions.
+    if (needs.connectors) {
+      this.flow = await this.repos.flows.get(row.environmentId, row.flowId);
+      this.actor = await this.repos.principals.get(this.env.request.actorId);
+    }
     const environment = await this.repos.environments.get(row.environmentId);
+    this.environment = environment;
     const invoker =
       this.flow && this.actor
         ? this.svc.platform.runs.invokerFactory?.({
@@ -297,8 +326,16 @@ export class RunDriver {
 
   private async start(drainedIds: string[]): Promise<void> {
     const req = this.env.request;
-    const environment = await this.repos.environments.get(this.row.environmentId);
-    const variables = Object.fromEntries(await effectiveVariableValues(this.svc.platform.ctx, this.row.environmentId));
+    const environment = this.environment;
+    // Environment variables by the definitions' own spelling (the engine matches `metadata.schemaName` exactly).
+    const variables: Record<string, string> = {};
+    if (needsOf(this.plan).variables) {
+      const effective = await effectiveVariableValues(this.svc.platform.ctx, this.row.environmentId);
+      for (const d of await this.repos.environmentVariables.listDefinitions(this.row.environmentId)) {
+        const v = effective.get(d.schemaName.toLowerCase());
+        if (v !== undefined) variables[d.schemaName] = v;
+      }
+    }
     const ev: RunStartedEvent = {
       type: 'runStarted',
       at: this.svc.nowIso(),

@@ -330,7 +330,9 @@ export class ExecutionService implements ExecutionHost {
     const p = this.platform;
     const env = await p.environments.get(o.environment);
     const actor = await p.ctx.actor(o.actor);
-    const flow = await p.flows.get(env.name, o.flow);
+    const flow =
+      (await p.ctx.store.repos.flows.get(env.id, o.flow.replace(/[{}]/g, '').toLowerCase())) ??
+      (await p.flows.get(env.name, o.flow));
     if (flow.state !== 'On' && !o.ignoreState) {
       throw notReady(
         'FLOW_NOT_ON',
