@@ -420,3 +420,23 @@ describe('16. URI functions follow .NET Uri', () => {
     });
   });
 });
+
+describe('17. characters XML 1.0 does not allow are refused', () => {
+  it.each([
+    ['<r>&#0;</r>', '0000'],
+    ['<r>&#x1;</r>', '0001'],
+    ['<r a="&#0;"/>', '0000'],
+    ['<r>\u0001</r>', '0001'],
+    ['<r>&#xFFFE;</r>', 'FFFE'],
+    ['<r>&#xD800;</r>', 'D800'],
+  ])('%j', (x, code) => {
+    const e = err("@xml(parameters('x'))", { parameters: { x } });
+    expect(e.code).toBe('EXPRESSION_FUNCTION_ERROR');
+    expect(e.message).toContain(`U+${code} is not a legal XML 1.0 character`);
+  });
+
+  it('accepts tab, newline, supplementary characters and a reference written inside CDATA', () => {
+    for (const x of ['<r>&#9;&#10;&#13;</r>', '<r>&#x10FFFF;😀</r>', '<r><![CDATA[&#0;]]></r>'])
+      expect(toText(ev("@xml(parameters('x'))", { parameters: { x } }))).toBe(x);
+  });
+});

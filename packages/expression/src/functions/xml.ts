@@ -109,7 +109,49 @@ export function parseXml(site: CallSite, text: string): XNode {
     fail(site, 'XML with a document type declaration (DTD) is not accepted');
   const hasElement = Array.from(doc.childNodes).some((n) => n.nodeType === 1);
   if (!hasElement) fail(site, 'the value is not valid XML: no root element');
+  const bad = illegalCharacter(doc);
+  if (bad !== undefined)
+    fail(
+      site,
+      `the value is not valid XML: U+${bad.toString(16).toUpperCase().padStart(4, '0')} is not a legal XML 1.0 character (XML 1.0 §2.2; also when written as a character reference)`,
+    );
   return doc;
+}
+
+/** Characters XML 1.0 §2.2 does not allow (controls other than tab/LF/CR, U+FFFE/U+FFFF, unpaired surrogates). */
+const ILLEGAL_CHAR =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The first character of the parsed document that XML 1.0 does not allow, or undefined. The
+ * parser decodes character references (`&#0;` → U+0000) and passes raw control characters, so
+ * text, CDATA, comments, processing instructions and attribute values are checked after parsing
+ * (a reference written inside CDATA or a comment is text and stays legal). One iterative walk.
+ */
+function illegalCharacter(doc: XNode): number | undefined {
+  const check = (v: string | null | undefined): number | undefined => {
+    if (!v) return undefined;
+    const m = ILLEGAL_CHAR.exec(v);
+    return m ? (m[0].codePointAt(0) ?? 0) : undefined;
+  };
+  const stack: XNode[] = [doc];
+  while (stack.length > 0) {
+    const node = stack.pop() as XNode;
+    const t = node.nodeType;
+    if (t === 3 || t === 4 || t === 7 || t === 8) {
+      const c = check(node.nodeValue ?? node.data);
+      if (c !== undefined) return c;
+    } else if (t === 1 && node.attributes) {
+      for (let i = 0; i < node.attributes.length; i++) {
+        const c = check((node.attributes[i] as XNode).nodeValue);
+        if (c !== undefined) return c;
+      }
+    }
+    const kids = node.childNodes;
+    if (kids) for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as XNode);
+  }
+  return undefined;
 }
 
 /** The XML text of an XML argument (envelope or string). */
