@@ -3,9 +3,10 @@
  * string, so running a flow never re-parses. Literals and calls of pure functions with constant
  * arguments are folded at compile time; a whole value with no expression is a constant.
  *
- * Result rules (docs/expressions.md §Values): `evaluate` never returns `undefined`; containers
- * it returns are fresh (callers may mutate them) except values read from the context, which are
- * returned by reference; decimals become numbers at the boundary.
+ * Result rules (docs/expressions.md §Values): `evaluate` never returns `undefined`; results are
+ * read-only — values read from the context are returned by reference and containers built by
+ * functions are shallow (they hold the argument values); constants are copied on every
+ * evaluation; decimals become numbers at the boundary.
  */
 import type { CompiledValue, ExpressionContext } from './contract.js';
 import type { AccessExpression, ExpressionNode, TemplateNode } from './ast.js';

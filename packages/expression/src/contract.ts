@@ -51,7 +51,11 @@ export interface ExpressionContext {
 
 /** A compiled definition value: a JSON value whose strings may hold `@` expressions. Evaluating never re-parses. */
 export interface CompiledValue {
-  /** Evaluates against a context. Throws an `ExpressionError` on failure; never returns an error as a value. */
+  /**
+   * Evaluates against a context. Throws an `ExpressionError` on failure; never returns an error as
+   * a value. The result is read-only: it may share values with the context (docs/expressions.md
+   * §Values, result ownership).
+   */
   evaluate(ctx: ExpressionContext): unknown;
   /** True when the value has no expression at all (evaluate returns the same value every time). */
   readonly isConstant: boolean;

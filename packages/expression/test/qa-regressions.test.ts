@@ -440,3 +440,25 @@ describe('17. characters XML 1.0 does not allow are refused', () => {
       expect(toText(ev("@xml(parameters('x'))", { parameters: { x } }))).toBe(x);
   });
 });
+
+describe('18. result ownership (decided: results are read-only; built containers are shallow)', () => {
+  it('setProperty builds a new top-level object that shares nested values with the context', () => {
+    const p = { a: { b: 1 }, list: [1, 2] };
+    const data = { parameters: { p } };
+    const out = ev("@setProperty(parameters('p'), 'z', 1)", data) as Record<string, unknown>;
+    expect(out).toEqual({ a: { b: 1 }, list: [1, 2], z: 1 });
+    expect(out).not.toBe(p);
+    expect(p).toEqual({ a: { b: 1 }, list: [1, 2] }); // the argument is not changed
+    expect(out['a']).toBe(p.a); // shared, as documented: callers must not mutate results
+  });
+
+  it('constants are copied on every evaluation, so two evaluations never share a container', () => {
+    const c = compileExpression('@json(\'{"a":{"b":[1]}}\')');
+    const ctx = contextFromData({});
+    const x = c.evaluate(ctx) as { a: { b: number[] } };
+    const y = c.evaluate(ctx) as { a: { b: number[] } };
+    expect(x).toEqual(y);
+    expect(x.a).not.toBe(y.a);
+    expect(x.a.b).not.toBe(y.a.b);
+  });
+});
