@@ -135,8 +135,9 @@ export interface ExecutionRepositories {
     insert(r: RunStateRecord): Promise<void>;
     get(runId: string): Promise<RunStateRecord | undefined>;
     /**
-     * Takes the run for `owner` when nobody holds it or its holder is not live (no node with a
-     * heartbeat at or after `liveSince`). False when another live node holds it or it is done.
+     * Takes the run for `owner` when nobody holds it, `owner` already holds it (the caller makes
+     * sure it drives a run once), or its holder is not live (no node with a heartbeat at or after
+     * `liveSince`). False when another live node holds it or it is done.
      */
     acquire(runId: string, owner: string, liveSince: string): Promise<boolean>;
     /** Saves the state when `owner` still holds the run; false otherwise (or when releasing with pending inbox events). */

@@ -120,7 +120,9 @@ export function createExecutionRepositories(db: Kysely<Database>): ExecutionRepo
           .set({ owner })
           .where('run_id', '=', runId)
           .where('phase', '<>', 'done')
-          .where((eb) => eb.or([eb('owner', 'is', null), eb('owner', 'not in', liveNodes(liveSince))]))
+          .where((eb) =>
+            eb.or([eb('owner', 'is', null), eb('owner', '=', owner), eb('owner', 'not in', liveNodes(liveSince))]),
+          )
           .executeTakeFirst();
         return Number(res.numUpdatedRows) === 1;
       },

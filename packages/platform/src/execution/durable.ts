@@ -784,6 +784,7 @@ export class RunDriver {
       await tx.runStates.release(this.runId, this.svc.nodeId);
       await tx.runInbox.delete(drained);
       if (this.row.holdsSlot && this.row.concurrencyKey) await this.svc.releaseSlot(tx, this.row.concurrencyKey);
+      else if (this.row.concurrencyKey) await this.svc.wakeWaiting(tx, this.row.concurrencyKey);
       const stored = await tx.runs.get(this.runId);
       await tx.runs.update({
         id: this.runId,

@@ -77,6 +77,7 @@ export interface ExecutionHost {
   insertQueuedRun(tx: Repositories, o: QueuedRunSpec): Promise<unknown>;
   postInbox(tx: Repositories, runId: string, event: InboxEvent): Promise<boolean>;
   releaseSlot(tx: Repositories, key: string): Promise<void>;
+  wakeWaiting(tx: Repositories, key: string): Promise<void>;
   responded(runId: string, response: RunResponse): void;
   finished(runId: string, status: RunStatusName): void;
 }

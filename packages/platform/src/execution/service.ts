@@ -92,6 +92,7 @@ export class ExecutionService implements ExecutionHost {
   readonly logger: ExecutionLogger;
   readonly historyValueCap: number;
   private readonly drivers = new Map<string, RunDriver>();
+  private readonly claiming = new Set<string>();
   private readonly httpClients = new Map<string, OutboundHttpClient>();
   private readonly definitions = new Map<string, unknown>();
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -300,6 +301,15 @@ export class ExecutionService implements ExecutionHost {
   async releaseSlot(tx: Repositories, key: string): Promise<void> {
     await tx.flowConcurrency.lock(key);
     await tx.flowConcurrency.release(key);
+    for (const runId of await tx.runStates.listWaiting(key, 1))
+      await this.queue.add(tx, { task: 'run', payload: { runId } });
+  }
+
+  /**
+   * Wakes the oldest run waiting for a slot of a group (it takes a free slot or waits again), in
+   * `tx`: used when a run that was woken for a slot ends without taking it (cancelled, failed).
+   */
+  async wakeWaiting(tx: Repositories, key: string): Promise<void> {
     for (const runId of await tx.runStates.listWaiting(key, 1))
       await this.queue.add(tx, { task: 'run', payload: { runId } });
   }
@@ -538,14 +548,18 @@ export class ExecutionService implements ExecutionHost {
   /** Handles one `run` job: drives the run when this process can take it. */
   async handleJob(job: QueuedJob): Promise<void> {
     const runId = job.payload.runId;
-    if (this.stopped || this.drivers.has(runId)) return;
+    // One driver per run in this process (acquire also succeeds for a run this node already holds).
+    if (this.stopped || this.drivers.has(runId) || this.claiming.has(runId)) return;
     const store = this.platform.ctx.store;
     let acquired: boolean;
+    this.claiming.add(runId);
     try {
       acquired = await store.repos.runStates.acquire(runId, this.nodeId, this.nodes.liveSince());
     } catch (e) {
       this.metrics.jobsProcessed.inc({ outcome: 'error' });
       throw e;
+    } finally {
+      this.claiming.delete(runId);
     }
     if (!acquired) {
       this.metrics.jobsProcessed.inc({ outcome: 'skipped' });
@@ -603,6 +617,7 @@ export class ExecutionService implements ExecutionHost {
       });
       await tx.runStates.release(runId, this.nodeId);
       if (row.holdsSlot && row.concurrencyKey) await this.releaseSlot(tx, row.concurrencyKey);
+      else if (row.concurrencyKey) await this.wakeWaiting(tx, row.concurrencyKey);
       const run = await tx.runs.get(runId);
       if (run)
         await tx.runs.update({
