@@ -432,4 +432,46 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
       outputs: 'bonjour',
     });
   });
+
+  it('parks an Until loop on its Delay (each pass is a new job, no worker waits) and times out a call held in flight', async () => {
+    const counter = await counterService();
+    counter.hold(true);
+    await seedFlow(p, {
+      environment: 'dev',
+      id: 'bbbbbbbb-0000-0000-0000-000000000071',
+      name: 'Loop',
+      owner: 'admin',
+      connections: [],
+      definition: flowFile({
+        Init: { type: 'InitializeVariable', inputs: { variables: [{ name: 'n', type: 'integer', value: 0 }] } },
+        Loop: {
+          type: 'Until',
+          runAfter: { Init: ['Succeeded'] },
+          expression: "@equals(variables('n'), 3)",
+          limit: { count: 10, timeout: 'PT1M' },
+          actions: {
+            Pause: { type: 'Wait', inputs: { interval: { count: 1, unit: 'Second' } } },
+            Add: { type: 'IncrementVariable', runAfter: { Pause: ['Succeeded'] }, inputs: { name: 'n', value: 1 } },
+          },
+        },
+        Slow: {
+          type: 'Http',
+          runAfter: { Loop: ['Succeeded'] },
+          limit: { timeout: 'PT1S' },
+          inputs: { method: 'GET', uri: `${counter.url}/call` },
+        },
+      }),
+    });
+    const svc = await service({ workers: 2 });
+    const run = await svc.enqueue({ environment: 'dev', flow: 'Loop' });
+    const [ended] = await allEnded([run.id]);
+    const rec = ended!.record as RunRecord;
+    expect(rec.actions.find((a) => a.name === 'Loop')).toMatchObject({ status: 'Succeeded' });
+    expect(rec.actions.filter((a) => a.name === 'Add')).toHaveLength(3);
+    expect(rec.actions.find((a) => a.name === 'Slow')).toMatchObject({ status: 'TimedOut', code: 'ActionTimedOut' });
+    expect(ended!.status).toBe('Failed');
+    // the first job starts the run, then one job per Delay: the worker was free while each pass waited
+    const ok = (await svc.metrics.jobsProcessed.get()).values.find((v) => v.labels.outcome === 'ok')?.value ?? 0;
+    expect(ok).toBeGreaterThanOrEqual(4);
+  });
 });
