@@ -118,8 +118,12 @@ export function scanXml(
     );
   }
   /** Every `&` in text[from, to) must start a predefined entity or a character reference of an XML character. */
+  // Ranges are checked in document order, so the next '&' is searched for once, not per range.
+  let nextAmp = text.indexOf('&');
   const checkReferences = (from: number, to: number): void => {
-    let amp = text.indexOf('&', from);
+    if (nextAmp < 0 || nextAmp >= to) return;
+    if (nextAmp < from) nextAmp = text.indexOf('&', from);
+    let amp = nextAmp;
     while (amp >= 0 && amp < to) {
       REFERENCE_RE.lastIndex = amp;
       const m = REFERENCE_RE.exec(text);
@@ -129,7 +133,7 @@ export function scanXml(
       }
       const [ref, name, dec, hex] = m;
       if (name !== undefined) {
-        if (!(name in NAMED))
+        if (!Object.hasOwn(NAMED, name))
           bad(
             'XML_INVALID',
             amp,
@@ -141,6 +145,7 @@ export function scanXml(
       }
       amp = text.indexOf('&', amp + ref.length);
     }
+    nextAmp = amp;
   };
   const n = text.length;
   const stack: XNode[] = [];

@@ -185,6 +185,7 @@ describe('XML', () => {
     expect(zero.details).toMatchObject({ line, column: column + 'API Football &amp; &#x41; '.length });
     expect((await read('API &#xD800; x')).code).toBe('XML_INVALID');
     expect((await read('API &amp x')).code).toBe('XML_INVALID');
+    expect((await read('API &toString; x')).code).toBe('XML_INVALID');
     expect((await read('API \u0001 x')).code).toBe('XML_INVALID');
     // The predefined entities and valid character references are decoded.
     const files = new Map(entries);
