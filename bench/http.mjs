@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import os from 'node:os';
 import { median, machineLine, writeBenchSection } from './report.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -113,6 +114,7 @@ function wrk(url, seconds) {
   return { rps, p50, p99, total, non2xx, errors };
 }
 
+const loadBefore = os.loadavg()[0];
 const db = MODES.includes('postgres') ? await pgDatabase() : undefined;
 const modes = MODES.filter((m) => m !== 'postgres' || db);
 const servers = {};
@@ -139,6 +141,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     );
   }
 }
+const loadAfter = os.loadavg()[0];
 const stats = {};
 for (const m of modes) stats[m] = await servers[m].stop();
 await db?.drop();
@@ -183,7 +186,7 @@ const verdict =
 const md = `
 ## HTTP-triggered flows (\`npm run bench:http\`)
 
-${machineLine()}
+${machineLine()} 1-minute load average: ${loadBefore.toFixed(2)} when the run started, ${loadAfter.toFixed(2)} when it ended, on ${os.cpus().length} cores shared with other work — throughput under such load is bounded by the CPU share the server and wrk get, so the *server CPU per request* column (CPU time of the server process during a round ÷ requests answered) is the steadier measure of cost.
 
 **Method.** \`bench/http.mjs\` starts each server in its own Node.js process pinned to core 0 (\`taskset -c 0\`) and drives it with \`wrk\` pinned to core 1 (1 thread, ${CONNECTIONS} keep-alive connections, loopback only), POSTing \`{"name":"World"}\`. Patchbay's server is the real API (\`@patchbay/server\`, Fastify 5) over a fresh store; the request goes to the flow's signed callback URL, which checks the signature (cached key, no database read), takes the flow from the in-memory flow cache (compiled plan reused), runs trigger → InitializeVariable → Compose → If (SetVariable / SetVariable) → Response in-process, hands the finished run (redacted history record, one \`runs\` row) to the group-commit batcher, and answers with the Response only after the transaction holding that run committed. The ceiling is a bare Fastify 5 handler in the same kind of process. After a ${WARMUP_SECONDS} s warm-up per server, ${ROUNDS} rounds of ${SECONDS} s, servers interleaved within each round; the table gives medians over the rounds (range of the rounds' requests per second), and the peak resident memory of each server process (sampled every 100 ms).
 
