@@ -8,6 +8,9 @@
 // PATCHBAY_TEST_PG_URL (admin URL of the PostgreSQL server; the benchmark creates and drops its
 // own database), BENCH_MODES (default "bare,sqlite,postgres"), BENCH_NO_WRITE=1 (print only).
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -57,8 +60,8 @@ async function pgDatabase() {
   };
 }
 
-async function startServerProcess(mode, env) {
-  const [cmd, args] = pinned(0, process.execPath, [here('./http-server.mjs'), mode]);
+async function startServerProcess(mode, env, nodeArgs = []) {
+  const [cmd, args] = pinned(0, process.execPath, [...nodeArgs, here('./http-server.mjs'), mode]);
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const queue = [];
@@ -146,6 +149,69 @@ const stats = {};
 for (const m of modes) stats[m] = await servers[m].stop();
 await db?.drop();
 
+// Where the time goes: one more SQLite round with the V8 CPU profiler, samples grouped by part.
+const profileDir = mkdtempSync(join(tmpdir(), 'patchbay-bench-prof-'));
+const profiled = await startServerProcess('sqlite', {}, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+wrk(profiled.url, WARMUP_SECONDS);
+wrk(profiled.url, SECONDS);
+await profiled.stop();
+await new Promise((r) => setTimeout(r, 500));
+const parts = profileParts(profileDir);
+rmSync(profileDir, { recursive: true, force: true });
+
+/** Self time of the profile's samples by part of the request path, in % of the busy samples (idle and module loading left out). */
+function profileParts(dir) {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return [];
+  const p = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const part = (cf) => {
+    const u = cf.url;
+    const f = cf.functionName;
+    if (
+      f === '(idle)' ||
+      /node:internal\/modules|cjs-module-lexer/.test(u) ||
+      f === 'wrapSafe' ||
+      f === 'compileSourceTextModule'
+    )
+      return undefined;
+    if (f === '(garbage collector)') return 'garbage collection';
+    if (
+      /kysely|better-sqlite3|packages\/storage/.test(u) ||
+      ['runRow', 'capHistory'].includes(f) ||
+      /run-batcher/.test(u)
+    )
+      return 'run history: JSON, Kysely, SQLite (incl. its I/O)';
+    if (/packages\/(engine|expression)/.test(u)) return 'flow engine and expressions';
+    if (/packages\/platform/.test(u)) return 'callback path: signature, flow cache, run ids, response';
+    if (
+      /fastify|find-my-way|fast-json-stringify|secure-json-parse|ajv|fast-querystring|apps\/server|avvio|light-my-request/.test(
+        u,
+      )
+    )
+      return 'Fastify (routing, parsing, validation, hooks, reply)';
+    if (
+      /node:(_http|net|internal\/(streams|http|net))/.test(u) ||
+      ['writev', 'writeBuffer', 'writeUtf8String'].includes(f)
+    )
+      return 'Node HTTP and sockets';
+    if (/async_hooks/.test(u)) return 'async hooks (AsyncLocalStorage of the store makes every promise pay)';
+    if (f === '(program)') return 'V8 and native code not attributed to a function';
+    if (/node:internal\/crypto/.test(u)) return 'random ids and seeds (crypto)';
+    return 'other (Node internals, promises, timers)';
+  };
+  const acc = new Map();
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const k = part(byId.get(p.samples[i]).callFrame);
+    if (!k) continue;
+    const d = p.timeDeltas[i] ?? 0;
+    total += d;
+    acc.set(k, (acc.get(k) ?? 0) + d);
+  }
+  return [...acc].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, (v / Math.max(1, total)) * 100]);
+}
+
 const row = (m) => {
   const s = samples[m];
   return {
@@ -195,6 +261,12 @@ ${machineLine()} 1-minute load average: ${loadBefore.toFixed(2)} when the run st
 ${table}
 
 Every answered run is persisted: ${persisted}. (wrk stops counting at the end of a round while a few requests are in flight, so the table holds at least as many runs as wrk counted answers.)
+
+**Where the time goes** (SQLite server, one more ${SECONDS} s round under \`node --cpu-prof\`, self time of the busy samples; idle and module loading left out):
+
+| part | share |
+|---|---:|
+${parts.map(([k, v]) => `| ${k} | ${v.toFixed(1)} % |`).join('\n')}
 
 Target (issue 8): at least 20,000 req/s on SQLite with every run persisted, server on one core, peak memory below 300 MB — ${verdict}; peak RSS ${stats.sqlite?.maxRssMb ?? '–'} MB (SQLite)${stats.postgres ? `, ${stats.postgres.maxRssMb} MB (PostgreSQL)` : ''}.
 `;
