@@ -93,7 +93,7 @@ describe('callback URLs', () => {
     const runs = await admin('GET', '/api/v1/environments/dev/runs?flow=Echo&limit=1000');
     const stored = new Set(runs.body.map((r: { id: string }) => r.id));
     for (const id of ids) expect(stored.has(id)).toBe(true);
-    // Rows written in one batch (one statement expanding a JSON array) read back whole.
+    // Rows written in one batch (one multi-row INSERT) read back whole.
     for (const id of [...ids].slice(0, 5)) {
       const run = await admin('GET', `/api/v1/runs/${id}`);
       expect(run.body).toMatchObject({

@@ -2,7 +2,7 @@
  * Repositories of the core's `Repositories` port over a Kysely handle (a database or a
  * transaction). Mapping between records and rows lives here; no business rule does.
  */
-import { SqliteAdapter, sql, type Kysely } from 'kysely';
+import { CompiledQuery, SqliteAdapter, type Kysely } from 'kysely';
 import type {
   ApiTokenRecord,
   AuditEvent,
@@ -602,18 +602,17 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         await db.insertInto('runs').values(runRow(r)).execute();
       },
       async insertMany(runs: Run[]) {
-        if (runs.length === 0) return;
-        if (runs.length === 1) {
-          await db.insertInto('runs').values(runRow(runs[0]!)).execute();
-          return;
-        }
-        // One parameter holding every row as JSON, expanded by the database: a short statement
-        // whatever the batch size (no per-value query building), for group commit of run history.
-        const payload = JSON.stringify(runs.map(runRow));
-        if (isSqlite(db)) {
-          await sql`INSERT INTO runs (${sql.join(RUN_COLUMNS.map((c) => sql.id(c)))}) SELECT ${sql.join(RUN_COLUMNS.map((c) => sql`value ->> ${'$.' + c}`))} FROM json_each(${payload})`.execute(db);
-        } else {
-          await sql`INSERT INTO runs (${sql.join(RUN_COLUMNS.map((c) => sql.id(c)))}) SELECT ${sql.join(RUN_COLUMNS.map((c) => sql.id(c)))} FROM json_populate_recordset(NULL::runs, ${payload}::json)`.execute(db);
+        // Multi-row VALUES compiled by hand (no query building per value): for group commit of
+        // run history. At most 500 rows (7,000 parameters) per statement.
+        const dialect = isSqlite(db) ? 'sqlite' : 'postgres';
+        for (let i = 0; i < runs.length; i += 500) {
+          const chunk = runs.slice(i, i + 500);
+          const params: unknown[] = [];
+          for (const r of chunk) {
+            const row = runRow(r);
+            for (const c of RUN_COLUMNS) params.push(row[c]);
+          }
+          await db.executeQuery(CompiledQuery.raw(insertRunsSql(dialect, chunk.length), params));
         }
       },
       async update(r: Run) {
@@ -815,6 +814,25 @@ const RUN_COLUMNS = ['id', 'environment_id', 'flow_id', 'flow_name', 'status', '
 
 function isSqlite(db: Kysely<Database>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
+}
+
+const insertRunsCache = new Map<string, string>();
+
+/** `INSERT INTO runs (…) VALUES (…), …` for `rows` rows, with the dialect's placeholders (cached per size). */
+function insertRunsSql(dialect: 'sqlite' | 'postgres', rows: number): string {
+  const key = `${dialect}:${rows}`;
+  let text = insertRunsCache.get(key);
+  if (!text) {
+    const n = RUN_COLUMNS.length;
+    const tuples: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      tuples.push(`(${RUN_COLUMNS.map((_, c) => (dialect === 'sqlite' ? '?' : `$${r * n + c + 1}`)).join(', ')})`);
+    }
+    text = `INSERT INTO runs (${RUN_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')}`;
+    if (insertRunsCache.size > 1000) insertRunsCache.clear();
+    insertRunsCache.set(key, text);
+  }
+  return text;
 }
 
 function runRow(r: Run): Database['runs'] {
