@@ -137,9 +137,9 @@ export interface ExecutionRepositories {
     /**
      * Takes the run for `owner` when nobody holds it, `owner` already holds it (the caller makes
      * sure it drives a run once), or its holder is not live (no node with a heartbeat at or after
-     * `liveSince`). False when another live node holds it or it is done.
+     * `liveSince`). Returns the row as taken; undefined when another live node holds it or it is done.
      */
-    acquire(runId: string, owner: string, liveSince: string): Promise<boolean>;
+    acquire(runId: string, owner: string, liveSince: string): Promise<RunStateRecord | undefined>;
     /** Saves the state when `owner` still holds the run; false otherwise (or when releasing with pending inbox events). */
     save(s: RunStateSave): Promise<boolean>;
     /** Clears the owner when it is `owner`; true when it was. */

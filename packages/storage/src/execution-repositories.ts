@@ -123,8 +123,9 @@ export function createExecutionRepositories(db: Kysely<Database>): ExecutionRepo
           .where((eb) =>
             eb.or([eb('owner', 'is', null), eb('owner', '=', owner), eb('owner', 'not in', liveNodes(liveSince))]),
           )
+          .returningAll()
           .executeTakeFirst();
-        return Number(res.numUpdatedRows) === 1;
+        return res && runStateFromRow(res);
       },
       async save(s) {
         let q = db

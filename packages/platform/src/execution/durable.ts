@@ -204,8 +204,8 @@ export class RunDriver {
 
   // ------------------------------------------------------------------ loading
 
-  private async load(): Promise<boolean> {
-    const row = await this.repos.runStates.get(this.runId);
+  private async load(taken?: RunStateRecord): Promise<boolean> {
+    const row = taken ?? (await this.repos.runStates.get(this.runId));
     if (!row) return false;
     this.row = row;
     this.env = JSON.parse(
@@ -218,7 +218,7 @@ export class RunDriver {
       this.flow = await this.repos.flows.get(row.environmentId, row.flowId);
       this.actor = await this.repos.principals.get(this.env.request.actorId);
     }
-    const environment = await this.repos.environments.get(row.environmentId);
+    const environment = await this.svc.environment(row.environmentId);
     this.environment = environment;
     const invoker =
       this.flow && this.actor
@@ -260,13 +260,13 @@ export class RunDriver {
   // ------------------------------------------------------------------ main
 
   /** Runs while the run needs this process; resolves when it parked, ended, waits for a slot, or was given back. */
-  async drive(): Promise<void> {
-    if (!(await this.load())) return;
+  async drive(taken?: RunStateRecord): Promise<void> {
+    if (!(await this.load(taken))) return;
     if (this.row.phase === 'done') {
       await this.repos.runStates.release(this.runId, this.svc.nodeId);
       return;
     }
-    let inbox = await this.readInbox();
+    let inbox = this.row.inbox > 0 ? await this.readInbox() : [];
     if (!this.state) {
       for (;;) {
         if (inbox.some((m) => m.event.type === 'cancelRequested')) {

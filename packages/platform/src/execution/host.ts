@@ -2,7 +2,7 @@
  * What the run driver and the scheduler need from the execution service (kept apart so the
  * modules do not import each other), and the shapes persisted for queued runs.
  */
-import type { Flow, Repositories, RunStateRecord, RunStatusName } from '@patchbay/core';
+import type { Environment, Flow, Repositories, RunStateRecord, RunStatusName } from '@patchbay/core';
 import type { OutboundHttpClient } from '@patchbay/connectors';
 import type { ActionResult, RunResponse, RunState, TriggerInput } from '@patchbay/engine';
 import type { Platform } from '../platform.js';
@@ -71,6 +71,7 @@ export interface ExecutionHost {
   ): Promise<{ keyId: string; sealed: string }>;
   openRunData(environmentId: string, aad: string, keyId: string, sealed: string): Promise<string>;
   definitionOf(row: RunStateRecord): unknown;
+  environment(id: string): Promise<Environment | undefined>;
   httpClient(
     policy: { allowedHosts?: string[]; deniedHosts?: string[]; allowLoopback?: boolean } | undefined,
   ): OutboundHttpClient;

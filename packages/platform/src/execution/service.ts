@@ -14,6 +14,7 @@ import {
   conflict,
   notFound,
   notReady,
+  type Environment,
   type Repositories,
   type Run,
   type RunStateRecord,
@@ -93,6 +94,7 @@ export class ExecutionService implements ExecutionHost {
   readonly historyValueCap: number;
   private readonly drivers = new Map<string, RunDriver>();
   private readonly claiming = new Set<string>();
+  private readonly environments = new Map<string, { env: Environment; at: number }>();
   private readonly httpClients = new Map<string, OutboundHttpClient>();
   private readonly definitions = new Map<string, unknown>();
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -211,6 +213,16 @@ export class ExecutionService implements ExecutionHost {
       this.definitions.set(text, d);
     }
     return d;
+  }
+
+  /** An environment by id, cached for 2 s (its policy shapes the outbound HTTP client). */
+  async environment(id: string): Promise<Environment | undefined> {
+    const now = this.now();
+    const hit = this.environments.get(id);
+    if (hit && now - hit.at < 2000) return hit.env;
+    const env = await this.platform.ctx.store.repos.environments.get(id);
+    if (env) this.environments.set(id, { env, at: now });
+    return env;
   }
 
   /** One outbound HTTP client per environment policy, kept for the life of the service. */
@@ -551,7 +563,7 @@ export class ExecutionService implements ExecutionHost {
     // One driver per run in this process (acquire also succeeds for a run this node already holds).
     if (this.stopped || this.drivers.has(runId) || this.claiming.has(runId)) return;
     const store = this.platform.ctx.store;
-    let acquired: boolean;
+    let acquired: RunStateRecord | undefined;
     this.claiming.add(runId);
     try {
       acquired = await store.repos.runStates.acquire(runId, this.nodeId, this.nodes.liveSince());
@@ -568,7 +580,7 @@ export class ExecutionService implements ExecutionHost {
     const driver = new RunDriver(this, runId);
     this.drivers.set(runId, driver);
     try {
-      await driver.drive();
+      await driver.drive(acquired);
       this.metrics.jobsProcessed.inc({ outcome: 'ok' });
     } catch (e) {
       if (e instanceof OwnershipLost) {
