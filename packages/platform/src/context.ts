@@ -2,7 +2,6 @@
  * What every platform service shares: the store, the secret vault, the clock and the id
  * generator, plus small helpers (current instant as ISO string, actor lookup).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { forbidden, notFound, type AuditEvent, type Clock, type IdGenerator, type Principal, type Repositories, type Store } from '@patchbay/core';
 import type { SecretVault } from './secrets/vault.js';
@@ -28,8 +27,6 @@ const READ_ONLY_AUDIT_ACTIONS = new Set(['secret.decrypt', 'solution.export']);
 /** Shared dependencies of the services. */
 export class PlatformContext {
   private readonly changeListeners = new Set<(e: ChangeEvent) => void>();
-  /** Marks the outermost transaction that recorded a change, so listeners hear of it again after the commit. */
-  private readonly txMarks = new AsyncLocalStorage<{ changes: ChangeEvent[] }>();
   /** Incremented on every change (before and after its commit); caches compare it with the value they loaded at. */
   generation = 0;
 
@@ -57,10 +54,12 @@ export class PlatformContext {
    * (a cache reloaded between the change and its commit would otherwise keep the old state).
    */
   async withCommitNotice<T>(run: () => Promise<T>): Promise<T> {
-    if (this.txMarks.getStore()) return run();
-    const mark = { changes: [] as ChangeEvent[] };
-    const out = await this.txMarks.run(mark, run);
-    for (const e of mark.changes) this.notifyChange(e);
+    // A counter rather than an AsyncLocalStorage (which would make every promise of the process
+    // pay): when anything changed while the transaction ran, announce once more after it ended.
+    // A joined (nested) transaction announces early and its outer one again after the commit.
+    const before = this.generation;
+    const out = await run();
+    if (this.generation !== before) this.notifyChange({ action: 'commit' });
     return out;
   }
 
@@ -92,9 +91,7 @@ export class PlatformContext {
   ): Promise<void> {
     const { actor, ...rest } = e;
     if (!READ_ONLY_AUDIT_ACTIONS.has(e.action)) {
-      const change: ChangeEvent = { action: e.action, ...(e.environmentId ? { environmentId: e.environmentId } : {}) };
-      this.txMarks.getStore()?.changes.push(change);
-      this.notifyChange(change);
+      this.notifyChange({ action: e.action, ...(e.environmentId ? { environmentId: e.environmentId } : {}) });
     }
     await tx.audit.append({
       id: this.ids.newId(),
