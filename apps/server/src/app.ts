@@ -2,8 +2,9 @@
  * The Patchbay HTTP API (issue 8): a Fastify 5 application over a {@link Platform}.
  *
  * - Every route under `/api/v1` needs a bearer token (API token or client-credentials access
- *   token), except `GET /api/v1/health`, `GET /api/v1/openapi.json`, `POST /api/v1/oauth/token`
- *   and the signed callback URLs `/api/v1/hooks/{keyId}/invoke`.
+ *   token), the OpenAPI document included, except `GET /api/v1/health`, `POST /api/v1/oauth/token`
+ *   (authenticated by the client credentials) and the signed callback URLs
+ *   `/api/v1/hooks/{keyId}/invoke` (authenticated by their signature).
  * - Errors are `{code, message, details}` with the codes of the CLI; the HTTP status follows the
  *   error category (`httpStatusFor` in @patchbay/core): 400 invalid, 401 unauthenticated, 403
  *   permission, 404 not found, 409 conflict / not ready, 500 secret / internal.
@@ -181,7 +182,8 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       store: platform.store.kind,
     }),
   );
-  app.get('/api/v1/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () => app.swagger());
+  // The OpenAPI document needs a token too: nothing but health answers without one (issue 8).
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerHooks(app, platform);
   registerRoutes(app, platform, o.execution);
   registerOperations(app, platform, o.execution);

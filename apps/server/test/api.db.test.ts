@@ -36,7 +36,8 @@ describe('health and OpenAPI', () => {
   });
 
   it('serves an OpenAPI 3 document generated from the route schemas', async () => {
-    const r = await call(t.url, 'GET', '/api/v1/openapi.json', null);
+    expect((await call(t.url, 'GET', '/api/v1/openapi.json', null)).status).toBe(401);
+    const r = await api('GET', '/api/v1/openapi.json');
     expect(r.status).toBe(200);
     expect(r.body.openapi).toMatch(/^3\./);
     for (const p of [

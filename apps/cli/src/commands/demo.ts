@@ -96,7 +96,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.onClose(() => new Promise<void>((r) => greeting.server.close(() => r())));
       const { token } = await platform.auth.createToken({ for: 'admin', description: 'patchbay demo' });
       say(`    API:          ${server.url}/api/v1   (store: ${platform.store.kind}, data dir: ${dataDir})`);
-      say(`    OpenAPI:      ${server.url}/api/v1/openapi.json`);
+      say(`    OpenAPI:      ${server.url}/api/v1/openapi.json (with the token printed at the end)`);
       say(
         `    Greeting API: http://${greeting.host}/api/greeting (answers with the name of the API key it was called with)`,
       );
