@@ -12,9 +12,9 @@ import { solutionCommand } from './solution.js';
 
 async function loadSettings(ctx: CliContext, file: string | undefined): Promise<DeploymentSettings | undefined> {
   if (!file) return undefined;
-  let text: string;
+  let text: Buffer;
   try {
-    text = await readFile(ctx.path(file), 'utf8');
+    text = await readFile(ctx.path(file));
   } catch (e) {
     throw new PatchbayError({
       code: 'SETTINGS_FILE_NOT_READABLE',
