@@ -225,7 +225,11 @@ export function registerRoutes(app: FastifyInstance, platform: Platform, executi
     },
     async (req) => {
       const e = await envFor(req, 'Admin', 'changing the policy');
-      return platform.environments.setPolicy({ environment: e.name, policy: req.body as Record<string, never> });
+      return platform.environments.setPolicy({
+        environment: e.name,
+        policy: req.body as Record<string, never>,
+        actor: me(req).name,
+      });
     },
   );
   app.get(
@@ -258,6 +262,7 @@ export function registerRoutes(app: FastifyInstance, platform: Platform, executi
         environment: e.name,
         principal: params<{ principal: string }>(req).principal,
         role: (req.body as { role: Role }).role,
+        actor: me(req).name,
       });
       return { environment: e.name, principal: params<{ principal: string }>(req).principal, role: a.role };
     },
@@ -276,6 +281,7 @@ export function registerRoutes(app: FastifyInstance, platform: Platform, executi
       await platform.environments.removeRole({
         environment: e.name,
         principal: params<{ principal: string }>(req).principal,
+        actor: me(req).name,
       });
       return { removed: true };
     },
@@ -306,15 +312,14 @@ export function registerRoutes(app: FastifyInstance, platform: Platform, executi
     async (req, reply) => {
       await auth.requirePlatformAdmin(me(req), 'creating principals');
       const b = req.body as { name: string; kind?: 'user' | 'servicePrincipal'; displayName?: string };
-      return reply
-        .code(201)
-        .send(
-          await platform.principals.create({
-            name: b.name,
-            ...(b.kind ? { kind: b.kind } : {}),
-            ...(b.displayName ? { displayName: b.displayName } : {}),
-          }),
-        );
+      return reply.code(201).send(
+        await platform.principals.create({
+          name: b.name,
+          ...(b.kind ? { kind: b.kind } : {}),
+          ...(b.displayName ? { displayName: b.displayName } : {}),
+          actor: me(req).name,
+        }),
+      );
     },
   );
   for (const verb of ['disable', 'enable'] as const) {
@@ -329,7 +334,7 @@ export function registerRoutes(app: FastifyInstance, platform: Platform, executi
       },
       async (req) => {
         await auth.requirePlatformAdmin(me(req), `${verb === 'disable' ? 'disabling' : 'enabling'} principals`);
-        return platform.principals[verb]({ name: params<{ name: string }>(req).name });
+        return platform.principals[verb]({ name: params<{ name: string }>(req).name, actor: me(req).name });
       },
     );
   }
@@ -507,17 +512,16 @@ export function registerRoutes(app: FastifyInstance, platform: Platform, executi
     async (req, reply) => {
       const e = await envFor(req, 'Maker', 'adding connectors');
       const b = req.body as { id: string; displayName?: string };
-      return reply
-        .code(201)
-        .send(
-          connectorJson(
-            await platform.connectors.add({
-              environment: e.name,
-              id: b.id,
-              ...(b.displayName ? { displayName: b.displayName } : {}),
-            }),
-          ),
-        );
+      return reply.code(201).send(
+        connectorJson(
+          await platform.connectors.add({
+            environment: e.name,
+            id: b.id,
+            ...(b.displayName ? { displayName: b.displayName } : {}),
+            actor: me(req).name,
+          }),
+        ),
+      );
     },
   );
   app.put(
@@ -555,6 +559,7 @@ export function registerRoutes(app: FastifyInstance, platform: Platform, executi
         id,
         displayName: b.displayName ?? def.displayName ?? id,
         definition: toConnectorDefinition(def),
+        actor: me(req).name,
       });
       return connectorJson(c);
     },

@@ -399,6 +399,18 @@ describe('audit', () => {
       'flow.off',
     ])
       expect(actions).toContain(a);
+    const roles = await api('GET', '/api/v1/audit?environment=dev&action=role.*');
+    expect(roles.body.find((a: { action: string }) => a.action === 'role.assign')).toMatchObject({
+      actor: 'admin',
+      target: { type: 'principal', name: 'erin' },
+      before: { role: null },
+      after: { role: 'Maker' },
+    });
+    const created = all.body.find(
+      (a: { action: string; target: { name?: string } }) =>
+        a.action === 'principal.create' && a.target.name === 'frank',
+    );
+    expect(created).toMatchObject({ actor: 'admin', after: { name: 'frank', kind: 'user' } });
     const conn = await api('GET', '/api/v1/audit?environment=dev&action=connection.*');
     expect(conn.body.length).toBeGreaterThan(0);
     expect(

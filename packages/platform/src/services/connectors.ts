@@ -26,6 +26,8 @@ export interface InstallConnectorOptions {
   id: string;
   displayName: string;
   definition: ConnectorDefinition;
+  /** The acting principal (default the local admin), recorded in the audit log. */
+  actor?: string;
 }
 
 /** Connector operations. */
@@ -59,13 +61,14 @@ export class ConnectorService {
    * can exist. Re-adding an id-only connector updates its display name.
    * @throws CONNECTOR_ID_INVALID (invalid), CONNECTOR_EXISTS (conflict) when a built-in or custom connector has that id.
    */
-  async add(options: { environment: string; id: string; displayName?: string }): Promise<Connector> {
+  async add(options: { environment: string; id: string; displayName?: string; actor?: string }): Promise<Connector> {
     const id = connectorIdFromApiId(options.id);
     if (!ID.test(id)) {
       throw invalid('CONNECTOR_ID_INVALID', `connector id ${JSON.stringify(options.id)} is invalid`, { field: 'id', value: options.id });
     }
     return this.ctx.store.transaction(async (tx) => {
       const env = await this.environments.get(options.environment);
+      const actor = await this.ctx.actor(options.actor, tx);
       const existing = await findConnector(tx, env.id, id);
       if (existing && existing.kind !== 'idOnly') {
         throw conflict('CONNECTOR_EXISTS', `connector ${existing.id} is already installed in ${env.name} (${existing.kind})`, {
@@ -84,7 +87,7 @@ export class ConnectorService {
       };
       await tx.connectors.upsert(c);
       await reevaluateEnvironment(this.ctx, tx, env.id);
-      await this.ctx.audit(tx, { environmentId: env.id, action: 'connector.add', target: { type: 'connector', id: c.id, name: c.displayName } });
+      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'connector.add', target: { type: 'connector', id: c.id, name: c.displayName } });
       return c;
     });
   }
@@ -117,7 +120,7 @@ export class ConnectorService {
       };
       await tx.connectors.upsert(c);
       await reevaluateEnvironment(this.ctx, tx, env.id);
-      await this.ctx.audit(tx, { environmentId: env.id, action: 'connector.install', target: { type: 'connector', id: c.id, name: c.displayName }, details: { replaced: Boolean(existing) } });
+      await this.ctx.audit(tx, { ...(options.actor ? { actor: await this.ctx.actor(options.actor, tx) } : {}), environmentId: env.id, action: 'connector.install', target: { type: 'connector', id: c.id, name: c.displayName }, details: { replaced: Boolean(existing) } });
       return c;
     };
     return repos ? run(repos) : this.ctx.store.transaction(run);

@@ -67,27 +67,31 @@ export class EnvironmentService {
    * Gives a principal a role in an environment (replacing its previous role there).
    * @throws ROLE_INVALID (invalid), ENVIRONMENT_NOT_FOUND, PRINCIPAL_NOT_FOUND.
    */
-  async assignRole(options: { environment: string; principal: string; role: Role }): Promise<RoleAssignment> {
+  async assignRole(options: { environment: string; principal: string; role: Role; actor?: string }): Promise<RoleAssignment> {
     if (!['Admin', 'Maker', 'Viewer'].includes(options.role)) {
       throw invalid('ROLE_INVALID', `role must be Admin, Maker or Viewer (got ${options.role})`, { field: 'role', value: options.role });
     }
     return this.ctx.store.transaction(async (tx) => {
       const env = await this.get(options.environment);
+      const actor = await this.ctx.actor(options.actor, tx);
       const p = await this.ctx.principal(options.principal, tx);
+      const before = (await tx.roles.listForEnvironment(env.id)).find((r) => r.principalId === p.id)?.role;
       const a: RoleAssignment = { environmentId: env.id, principalId: p.id, role: options.role };
       await tx.roles.set(a);
-      await this.ctx.audit(tx, { environmentId: env.id, action: 'role.assign', target: { type: 'principal', id: p.id, name: p.name }, after: { role: a.role } });
+      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'role.assign', target: { type: 'principal', id: p.id, name: p.name }, before: { role: before ?? null }, after: { role: a.role } });
       return a;
     });
   }
 
   /** Removes a principal's role in an environment. */
-  async removeRole(options: { environment: string; principal: string }): Promise<void> {
+  async removeRole(options: { environment: string; principal: string; actor?: string }): Promise<void> {
     await this.ctx.store.transaction(async (tx) => {
       const env = await this.get(options.environment);
+      const actor = await this.ctx.actor(options.actor, tx);
       const p = await this.ctx.principal(options.principal, tx);
+      const before = (await tx.roles.listForEnvironment(env.id)).find((r) => r.principalId === p.id)?.role;
       await tx.roles.remove(env.id, p.id);
-      await this.ctx.audit(tx, { environmentId: env.id, action: 'role.remove', target: { type: 'principal', id: p.id, name: p.name } });
+      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'role.remove', target: { type: 'principal', id: p.id, name: p.name }, before: { role: before ?? null } });
     });
   }
 
@@ -99,12 +103,13 @@ export class EnvironmentService {
   }
 
   /** Changes an environment's policy (merged into the current one). */
-  async setPolicy(options: { environment: string; policy: Partial<EnvironmentPolicy> }): Promise<Environment> {
+  async setPolicy(options: { environment: string; policy: Partial<EnvironmentPolicy>; actor?: string }): Promise<Environment> {
     return this.ctx.store.transaction(async (tx) => {
       const env = await this.get(options.environment);
+      const actor = await this.ctx.actor(options.actor, tx);
       const next = { ...env, policy: { ...env.policy, ...options.policy } };
       await tx.environments.update(next);
-      await this.ctx.audit(tx, { environmentId: env.id, action: 'environment.policy', target: { type: 'environment', id: env.id, name: env.name }, before: env.policy, after: next.policy });
+      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'environment.policy', target: { type: 'environment', id: env.id, name: env.name }, before: env.policy, after: next.policy });
       return next;
     });
   }

@@ -14,6 +14,8 @@ export interface CreatePrincipalOptions {
   name: string;
   kind?: PrincipalKind;
   displayName?: string;
+  /** The acting principal (default the local admin), recorded in the audit log. */
+  actor?: string;
 }
 
 /** A principal state change and the flows it turned off or on, per environment. */
@@ -36,6 +38,7 @@ export class PrincipalService {
       );
     }
     return this.ctx.store.transaction(async (tx) => {
+      const actor = await this.ctx.actor(options.actor, tx);
       const existing = await tx.principals.getByName(options.name);
       if (existing) throw conflict('PRINCIPAL_EXISTS', `principal ${existing.name} already exists`, { principal: existing.name });
       const p: Principal = {
@@ -47,7 +50,7 @@ export class PrincipalService {
         createdOn: this.ctx.nowIso(),
       };
       await tx.principals.insert(p);
-      await this.ctx.audit(tx, { action: 'principal.create', target: { type: 'principal', id: p.id, name: p.name }, after: p });
+      await this.ctx.audit(tx, { actor, action: 'principal.create', target: { type: 'principal', id: p.id, name: p.name }, after: p });
       return p;
     });
   }
@@ -67,17 +70,18 @@ export class PrincipalService {
    * connection it owns turns Off, with the reason (invariant 7: the impact is listed).
    * @throws PRINCIPAL_NOT_FOUND, LOCAL_ADMIN_PROTECTED (conflict) for the local admin.
    */
-  async disable(options: { name: string }): Promise<PrincipalChange> {
-    return this.setStatus(options.name, 'disabled');
+  async disable(options: { name: string; actor?: string }): Promise<PrincipalChange> {
+    return this.setStatus(options.name, 'disabled', options.actor);
   }
 
   /** Enables a principal again; flows that were turned on and are now usable turn back On. */
-  async enable(options: { name: string }): Promise<PrincipalChange> {
-    return this.setStatus(options.name, 'active');
+  async enable(options: { name: string; actor?: string }): Promise<PrincipalChange> {
+    return this.setStatus(options.name, 'active', options.actor);
   }
 
-  private async setStatus(name: string, status: Principal['status']): Promise<PrincipalChange> {
+  private async setStatus(name: string, status: Principal['status'], actorName?: string): Promise<PrincipalChange> {
     return this.ctx.store.transaction(async (tx) => {
+      const actor = await this.ctx.actor(actorName, tx);
       const p = await this.ctx.principal(name, tx);
       if (status === 'disabled' && p.name.toLowerCase() === 'admin') {
         throw conflict('LOCAL_ADMIN_PROTECTED', 'the local admin principal cannot be disabled', { principal: p.name });
@@ -86,6 +90,7 @@ export class PrincipalService {
       await tx.principals.update(next);
       const flows = await reevaluateAll(this.ctx, tx);
       await this.ctx.audit(tx, {
+        actor,
         action: status === 'disabled' ? 'principal.disable' : 'principal.enable',
         target: { type: 'principal', id: p.id, name: p.name },
         before: { status: p.status },
