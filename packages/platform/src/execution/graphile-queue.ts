@@ -28,7 +28,7 @@ export interface GraphileQueueOptions {
   /** Poll interval for jobs due later (ms). */
   pollMs: number;
   maxAttempts: number;
-  /** Most connections of graphile-worker's own pool (default 4). */
+  /** Most connections of graphile-worker's own pool (default 8). */
   poolSize?: number;
 }
 
@@ -85,7 +85,7 @@ export class GraphileQueue implements ExecutionQueue {
       connectionString: this.o.databaseUrl,
       concurrency: Math.max(1, o.concurrency),
       // Handlers use the store's pool, not graphile-worker's: its pool only fetches and completes jobs.
-      maxPoolSize: Math.max(2, Math.min(o.concurrency + 1, this.o.poolSize ?? 4)),
+      maxPoolSize: Math.max(2, Math.min(o.concurrency + 1, this.o.poolSize ?? 8)),
       noHandleSignals: true,
       pollInterval: this.o.pollMs,
       logger: graphileLogger(this.o.logger),

@@ -94,7 +94,7 @@ export interface ExecutionConfig {
   pollMs: number;
   /** graphile-worker poll interval for jobs due later (ms). Default 500. */
   graphilePollMs: number;
-  /** Connections of graphile-worker's own pool per process (job fetch and completion only). Default 4. */
+  /** Connections of graphile-worker's own pool per process (job fetch and completion only). Default 8. */
   graphilePoolSize: number;
   /** A run waits in the worker instead of parking when its next timer is due within this (ms). Default 0. */
   parkAfterMs: number;
@@ -131,7 +131,7 @@ export function executionConfig(
     inboxPollMs: num('PATCHBAY_INBOX_POLL_MS', 1000),
     pollMs: num('PATCHBAY_QUEUE_POLL_MS', 250),
     graphilePollMs: num('PATCHBAY_GRAPHILE_POLL_MS', 500),
-    graphilePoolSize: Math.max(2, num('PATCHBAY_GRAPHILE_POOL_SIZE', 4)),
+    graphilePoolSize: Math.max(2, num('PATCHBAY_GRAPHILE_POOL_SIZE', 8)),
     parkAfterMs: num('PATCHBAY_PARK_AFTER_MS', 0),
     maxJobAttempts: Math.max(1, num('PATCHBAY_JOB_ATTEMPTS', 5)),
     shutdownGraceMs: num('PATCHBAY_SHUTDOWN_GRACE_MS', 10000),
