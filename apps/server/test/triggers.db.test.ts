@@ -132,6 +132,54 @@ describe('callback URLs', () => {
     expect((await call(fresh, 'POST', '', null, { name: 'x' })).status).toBe(201);
   });
 
+  it("passes the environment's variable values by schema name, whatever its case (callback and manual runs)", async () => {
+    const env = await t.platform.environments.get('dev');
+    const now = new Date().toISOString();
+    await t.platform.store.transaction(async (tx) => {
+      await tx.environmentVariables.upsertDefinition({
+        environmentId: env.id,
+        schemaName: 'pb_Salutation',
+        displayName: 'Salutation',
+        type: 'String',
+        defaultValue: 'Hello',
+        isRequired: false,
+        createdOn: now,
+        modifiedOn: now,
+      });
+      await tx.environmentVariables.upsertValue({
+        environmentId: env.id,
+        schemaName: 'pb_Salutation',
+        value: 'Good evening',
+        modifiedOn: now,
+      });
+    });
+    const def = echoFlow() as {
+      properties: { definition: { parameters: unknown; actions: Record<string, { inputs: { body: unknown } }> } };
+    };
+    def.properties.definition.parameters = {
+      'Salutation (pb_Salutation)': {
+        type: 'String',
+        defaultValue: 'Hello',
+        metadata: { schemaName: 'pb_Salutation' },
+      },
+    };
+    def.properties.definition.actions['Respond']!.inputs.body = {
+      greeting: "@{parameters('Salutation (pb_Salutation)')}, @{triggerBody()?['name']}",
+    };
+    await seedFlow(t.platform, {
+      environment: 'dev',
+      id: 'aaaaaaaa-0000-0000-0000-000000000004',
+      name: 'Salute',
+      owner: 'admin',
+      connections: [],
+      definition: def,
+    });
+    const viaUrl = await call(await callbackUrl('Salute'), 'POST', '', null, { name: 'Ada' });
+    expect(viaUrl.body).toEqual({ greeting: 'Good evening, Ada' });
+    const manual = await admin('POST', '/api/v1/environments/dev/flows/Salute/run', { body: { name: 'Bo' } });
+    expect(manual.body.response.body).toEqual({ greeting: 'Good evening, Bo' });
+  });
+
   it('refuses callback URLs for flows without a Request trigger', async () => {
     const def = echoFlow() as { properties: { definition: { triggers: unknown } } };
     def.properties.definition.triggers = {

@@ -118,7 +118,13 @@ export class RunService {
         reasons: flow.reasons,
       });
     }
-    const variables = Object.fromEntries(await effectiveVariableValues(this.ctx, env.id));
+    // By the definitions' own spelling: the engine matches a parameter's `metadata.schemaName` exactly.
+    const effective = await effectiveVariableValues(this.ctx, env.id);
+    const variables: Record<string, string> = {};
+    for (const d of await this.ctx.store.repos.environmentVariables.listDefinitions(env.id)) {
+      const v = effective.get(d.schemaName.toLowerCase());
+      if (v !== undefined) variables[d.schemaName] = v;
+    }
     // Child flows are looked up when a Workflow action calls them (and kept for the rest of the run).
     const flowsById = new Map<string, Flow>([[flow.id, flow]]);
     const resolveChildFlow: ChildFlowResolver = async (workflowId) => {
