@@ -23,8 +23,9 @@ import {
   type OutboundHttpClient,
 } from '@patchbay/connectors';
 import { testCertificate, type TestCertificate } from './support/tls.js';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
-const corpus = join(__dirname, '../../../../shared/corpus/connectors');
+const corpus = join(CORPUS_DIR, 'connectors');
 
 /** A corpus connector as the platform stores it (same mapping as the platform's toConnectorDefinition). */
 function corpusConnector(folder: string, id = folder.toLowerCase()): Connector {

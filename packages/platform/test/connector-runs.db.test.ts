@@ -22,9 +22,10 @@ import { readCustomConnectorFolder, readSolution } from '@patchbay/solution';
 import { testCertificate, type TestCertificate } from '../../connectors/test/support/tls.js';
 import { seedFlow } from '../../../test-support/platform.js';
 import { captureOutput, connectorPlatform, testServer, type TestServer } from './support/connector-platform.js';
+import { CORPUS_DIR } from '../../../test-support/shared.js';
 
 const root = join(__dirname, '../../..');
-const corpus = join(root, '../shared/corpus');
+const corpus = CORPUS_DIR;
 const corpusFlowFile = join(
   corpus,
   'solutions/unpacked/varify-bot/Workflows/VARify_SetFavouriteTeam-B320508C-D212-F011-998A-6045BD0E2FC6.json',
