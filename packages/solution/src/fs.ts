@@ -3,7 +3,7 @@
  * folder (with or without a `src/` wrapper next to a `.cdsproj`), writing a folder atomically
  * (temp folder + rename), writing a zip file atomically, and reading a connector source folder.
  */
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -304,6 +304,17 @@ export interface WriteFolderOptions {
   allowDelete?: boolean;
 }
 
+/** True when `dir` (with top-level entries `names`) holds an unpacked solution: `Other/Solution.xml`, any case. */
+async function isSolutionTree(dir: string, names: string[]): Promise<boolean> {
+  const other = names.find((n) => n.toLowerCase() === 'other');
+  if (!other) return false;
+  try {
+    return (await readdir(join(dir, other))).some((n) => n.toLowerCase() === 'solution.xml');
+  } catch {
+    return false;
+  }
+}
+
 async function moveAll(names: string[], from: string, to: string): Promise<void> {
   for (const n of names) await rename(join(from, n), join(to, n));
 }
@@ -312,7 +323,10 @@ async function moveAll(names: string[], from: string, to: string): Promise<void>
  * Writes `pkg` as an unpacked tree at `dir`, atomically: the tree is written to a temporary
  * sibling folder and renamed into place, so a failure leaves `dir` as it was. A `dir` holding
  * anything but hidden entries is refused with FOLDER_NOT_EMPTY (exit 3) unless `allowDelete`;
- * hidden top-level entries (`.git`, …) are moved into the new tree, never deleted.
+ * even then only an unpacked solution tree (it holds `Other/Solution.xml`) is replaced: any
+ * other folder (a home folder, /tmp, a data dir) is refused with FOLDER_NOT_A_SOLUTION (exit 3)
+ * naming a few of its entries. Hidden top-level entries (`.git`, …) are moved into the new tree,
+ * never deleted, and the folder keeps its permission bits.
  * File-system failures are FOLDER_NOT_WRITABLE naming `dir`. Returns the written paths.
  */
 export async function writeSolutionFolder(
@@ -327,8 +341,16 @@ export async function writeSolutionFolder(
     throw conflict('FOLDER_NOT_A_DIRECTORY', `${dir} exists and is not a folder`, { file: dir });
   const present = existing ? await listFolder(target) : [];
   const kept = present.filter((n) => n.startsWith('.'));
-  if (present.length > kept.length && !options.allowDelete) {
+  const visible = present.filter((n) => !n.startsWith('.'));
+  if (visible.length > 0 && !options.allowDelete) {
     throw conflict('FOLDER_NOT_EMPTY', `${dir} is not empty; use --allow-delete to replace its content`, { file: dir });
+  }
+  if (visible.length > 0 && !(await isSolutionTree(target, visible))) {
+    throw conflict(
+      'FOLDER_NOT_A_SOLUTION',
+      `${dir} is not an unpacked solution (no Other/Solution.xml): refusing to replace its content (${visible.slice(0, 5).join(', ')}${visible.length > 5 ? ', …' : ''}); choose an empty or new folder`,
+      { file: dir, entries: visible.slice(0, 20) },
+    );
   }
   const tmp = tempName(target, 'patchbay-new');
   try {
@@ -343,6 +365,7 @@ export async function writeSolutionFolder(
     }
     if (existing) {
       await moveAll(kept, target, tmp);
+      await chmod(tmp, existing.mode & 0o7777);
       const old = tempName(target, 'patchbay-old');
       try {
         await rename(target, old);

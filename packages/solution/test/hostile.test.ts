@@ -464,3 +464,27 @@ describe('folders', () => {
     await expect(stat(join(dir, 'out'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('replacing a folder with --allow-delete', () => {
+  it('refuses a folder that is not an unpacked solution and leaves it (and its mode) as it was', async () => {
+    const { mkdtemp, mkdir, writeFile, stat, readdir, chmod } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readSolution, writeSolutionFolder } = await import('@patchbay/solution');
+    const root = await mkdtemp(join(tmpdir(), 'patchbay-allow-delete-'));
+    await mkdir(join(root, 'data'));
+    await writeFile(join(root, 'data', 'patchbay.db'), 'db');
+    await writeFile(join(root, 'notes.txt'), 'mine');
+    await chmod(root, 0o1777);
+    const pkg = await readSolution(corpusPath('solutions/zip/patch-tuesday.zip'));
+    await expect(writeSolutionFolder(pkg, root, { allowDelete: true })).rejects.toMatchObject({ code: 'FOLDER_NOT_A_SOLUTION', category: 'conflict' });
+    expect((await readdir(root)).sort()).toEqual(['data', 'notes.txt']);
+    // an unpacked solution is replaced, keeping the folder's mode
+    const tree = join(root, 'tree');
+    await writeSolutionFolder(pkg, tree);
+    await chmod(tree, 0o750);
+    await writeSolutionFolder(pkg, tree, { allowDelete: true });
+    expect((await stat(tree)).mode & 0o7777).toBe(0o750);
+    expect((await stat(root)).mode & 0o7777).toBe(0o1777);
+  });
+});
