@@ -4,7 +4,7 @@
  * with {@link createPlatform} (tests, embedding).
  */
 import { join } from 'node:path';
-import { isPatchbayError, type Clock, type IdGenerator, type Repositories, type Store } from '@patchbay/core';
+import { isPatchbayError, secretError, type Clock, type DataKeyRecord, type IdGenerator, type Repositories, type Store } from '@patchbay/core';
 import { openStore } from '@patchbay/storage';
 import { LOCAL_ADMIN, PlatformContext, systemClock, uuidIds } from './context.js';
 import { loadKeyring, type Keyring } from './secrets/keyring.js';
@@ -105,7 +105,8 @@ export async function createPlatform(options: CreatePlatformOptions): Promise<Pl
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
-  const vault = new SecretVault({ store, keyring: options.keyring, clock, ids });
+  const keyring = checkKeyring(options.keyring, await inner.repos.dataKeys.list());
+  const vault = new SecretVault({ store, keyring, clock, ids });
   const ctx = new PlatformContext(store, vault, clock, ids);
   holder.ctx = ctx;
   await ensureLocalAdmin(ctx);
@@ -114,16 +115,51 @@ export async function createPlatform(options: CreatePlatformOptions): Promise<Pl
 
 /** Opens the store and keyring named by the options and returns the platform. */
 export async function openPlatform(options: OpenPlatformOptions): Promise<Platform> {
-  const keyring = loadKeyring({ env: options.env ?? {}, dataDir: options.dataDir });
   const store = await openStore(
     options.databaseUrl ? { databaseUrl: options.databaseUrl } : { sqliteFile: join(options.dataDir, 'patchbay.db') },
   );
   try {
+    // A key file is created only for a store that holds no encrypted data yet: a store whose data
+    // keys are wrapped by a master key must be opened with that key (never a fresh one).
+    const dataKeys = await store.repos.dataKeys.list();
+    let keyring: Keyring;
+    try {
+      keyring = loadKeyring({ env: options.env ?? {}, dataDir: options.dataDir, create: dataKeys.length === 0 });
+    } catch (e) {
+      if (isPatchbayError(e) && e.code === 'MASTER_KEY_MISSING') {
+        const ids = [...new Set(dataKeys.map((k) => k.masterKeyId))];
+        throw secretError(
+          'MASTER_KEY_MISSING',
+          `the store holds secrets encrypted under master key ${ids.join(', ')}, and no master key was given: set PATCHBAY_MASTER_KEY or put the key file at ${join(options.dataDir, 'master.key')} (every machine using this store needs the same key)`,
+          { masterKeyIds: ids, file: join(options.dataDir, 'master.key') },
+        );
+      }
+      throw e;
+    }
     return await createPlatform({ store, keyring, env: options.env ?? {}, ...(options.clock ? { clock: options.clock } : {}), ...(options.ids ? { ids: options.ids } : {}) });
   } catch (e) {
     await store.close();
     throw e;
   }
+}
+
+/**
+ * Refuses a keyring that cannot unwrap the store's data keys (after re-reading its source once),
+ * so a wrong or regenerated master key is reported at start (exit 6), not at the first secret.
+ */
+function checkKeyring(keyring: Keyring, dataKeys: readonly DataKeyRecord[]): Keyring {
+  const missing = (k: Keyring): string[] => [...new Set(dataKeys.map((d) => d.masterKeyId))].filter((id) => !k.keys.some((m) => m.id === id));
+  let ring = keyring;
+  if (missing(ring).length > 0) ring = ring.reload();
+  const unknown = missing(ring);
+  if (unknown.length > 0) {
+    throw secretError(
+      'MASTER_KEY_UNKNOWN',
+      `the store's data keys are wrapped by master key ${unknown.join(', ')}, which ${ring.source} does not hold (it holds ${ring.keys.map((k) => k.id).join(', ')}): use the store's master key`,
+      { masterKeyIds: unknown, source: ring.source },
+    );
+  }
+  return ring;
 }
 
 async function ensureLocalAdmin(ctx: PlatformContext): Promise<void> {

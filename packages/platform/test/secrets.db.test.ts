@@ -134,3 +134,30 @@ describe(`secrets at rest (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     }
   });
 });
+
+describe(`opening a store with the wrong master key (${process.env['PATCHBAY_TEST_STORE']})`, () => {
+  it('refuses a missing or different master key once the store holds secrets (exit 6), and never creates a new key file for it', async () => {
+    const { openPlatform } = await import('@patchbay/platform');
+    const { testStoreLocation } = await import('../../../test-support/stores.js');
+    const { existsSync, rmSync } = await import('node:fs');
+    const loc = await testStoreLocation();
+    try {
+      const open = (env: Record<string, string> = {}) =>
+        openPlatform({ dataDir: loc.dataDir, ...(loc.databaseUrl ? { databaseUrl: loc.databaseUrl } : {}), env });
+      const first = await open();
+      await first.environments.create({ name: 'dev' });
+      await first.connectors.add({ environment: 'dev', id: 'shared_x' });
+      await first.connections.create({ environment: 'dev', connector: 'shared_x', displayName: 'x', secretParameters: { token: 't' } });
+      await first.close();
+      await expect(open({ PATCHBAY_MASTER_KEY: Buffer.alloc(32, 3).toString('base64') })).rejects.toMatchObject({
+        code: 'MASTER_KEY_UNKNOWN',
+        category: 'secret',
+      });
+      rmSync(join(loc.dataDir, 'master.key'));
+      await expect(open()).rejects.toMatchObject({ code: 'MASTER_KEY_MISSING', category: 'secret' });
+      expect(existsSync(join(loc.dataDir, 'master.key'))).toBe(false);
+    } finally {
+      await loc.cleanup();
+    }
+  });
+});
