@@ -369,8 +369,8 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
       connections: [],
       definition: flowFile({ Say: { type: 'Compose', inputs: 'hi' } }),
     });
-    const server = await service({ env: { PATCHBAY_JOB_ATTEMPTS: '1' } }); // attempts are set on the job when it is added
-    const run = await server.enqueue({ environment: 'dev', flow: 'Plain' });
+    // A worker started before the store held any data key (a platform refuses a keyring that cannot
+    // unwrap existing data keys at start); the run's data key is then made under another master key.
     const other = await createPlatform({
       store: p.store,
       keyring: loadKeyring({
@@ -378,6 +378,8 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
         dataDir: '/nonexistent',
       }),
     });
+    const server = await service({ env: { PATCHBAY_JOB_ATTEMPTS: '1' } }); // attempts are set on the job when it is added
+    const run = await server.enqueue({ environment: 'dev', flow: 'Plain' });
     const wrongKey = await ExecutionService.create({
       platform: other,
       config: executionConfig({ PATCHBAY_JOB_ATTEMPTS: '1', PATCHBAY_QUEUE_POLL_MS: '50' }, { queue: 'embedded' }),

@@ -6,7 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PatchbayError, conflict, type Repositories, type Store } from '@patchbay/core';
 import { migrationProvider } from './migrations.js';
@@ -60,7 +60,7 @@ export async function openStore(options: OpenStoreOptions): Promise<KyselyStore>
       sqlite = new BetterSqlite3(file);
       sqlite.pragma('journal_mode = WAL');
       sqlite.pragma('synchronous = NORMAL');
-      sqlite.pragma('busy_timeout = 5000');
+      sqlite.pragma('busy_timeout = 15000');
     } catch (e) {
       throw new PatchbayError({
         code: 'STORE_UNAVAILABLE',
@@ -110,6 +110,7 @@ class KyselyStoreImpl implements KyselyStore {
     const outer = this.active.getStore();
     if (outer) return fn(outer);
     try {
+      if (this.kind === 'sqlite') return await this.sqliteTransaction(fn);
       return await this.db.transaction().execute((trx: Transaction<Database>) => {
         const tx = createRepositories(trx);
         return this.active.run(tx, () => fn(tx));
@@ -117,6 +118,26 @@ class KyselyStoreImpl implements KyselyStore {
     } catch (e) {
       throw mapDbError(e);
     }
+  }
+
+  /**
+   * SQLite transactions start with BEGIN IMMEDIATE: the write lock is taken up front (waiting up
+   * to busy_timeout for another process), so two processes writing the same data dir queue up
+   * instead of failing with SQLITE_BUSY when a deferred read transaction tries to become a write.
+   */
+  private async sqliteTransaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      const tx = createRepositories(conn);
+      try {
+        const result = await this.active.run(tx, () => fn(tx));
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw e;
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -130,6 +151,15 @@ export function mapDbError(e: unknown): unknown {
   const code = (e as { code?: unknown })?.code;
   if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     return conflict('STORE_CONFLICT', `a concurrent change created the same object: ${(e as Error).message}`);
+  }
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '40001' || code === '40P01') {
+    return new PatchbayError({
+      code: 'STORE_BUSY',
+      message: `the store is busy with another change (${(e as Error).message}); nothing was written, try again`,
+      category: 'not-ready',
+      kind: 'operational',
+      cause: e,
+    });
   }
   return e;
 }
