@@ -96,7 +96,7 @@ describe('secret decryption audit', () => {
   it('is listed by `patchbay audit list --json` with filters', async () => {
     // The CLI opens its own platform on the same store as the server.
     const cliArgs = t.cliArgs;
-    const cliEnv = {};
+    const cliEnv = t.cliEnv;
     const io = memoryIO({ env: cliEnv });
     const code = await main(
       [...cliArgs, 'audit', 'list', '--env', 'test', '--action', 'secret.decrypt', '--target', connectionId, '--json'],

@@ -2,11 +2,13 @@
  * Test support for the API: a platform on a fresh store of the current tier, the server listening
  * on 127.0.0.1 (any free port), an admin token, and a small JSON client over real HTTP.
  */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Platform } from '@patchbay/platform';
+import { createPlatform, loadKeyring, type Platform } from '@patchbay/platform';
 import { startServer, type PatchbayServer } from '@patchbay/server';
 import { readSolution, writeSolutionZip } from '@patchbay/solution';
-import { testPlatform } from '../../../test-support/platform.js';
+import { testStore } from '../../../test-support/stores.js';
 
 /** A JSON answer. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,8 +28,10 @@ export interface TestServer {
   server: PatchbayServer;
   url: string;
   adminToken: string;
-  /** Global CLI flags that open the same store (the CLI gets its own key file: fine for commands that decrypt nothing). */
+  /** Global CLI flags that open the same store (with {@link TestServer.cliEnv}). */
   cliArgs: string[];
+  /** Environment of CLI invocations on the same store (its master key). */
+  cliEnv: Record<string, string>;
   /** A client acting with `token` (default: the admin token; null: no token). */
   api(token?: string | null): Api;
   /** Creates a principal (user or service principal) with a role in environments, and a token for it. */
@@ -68,8 +72,10 @@ export async function call(
 
 /** Starts the API over a fresh platform of the current tier. */
 export async function startTestServer(): Promise<TestServer> {
-  const tp = await testPlatform();
-  const platform = tp.platform;
+  const { store, location, cleanup } = await testStore();
+  const masterKey = randomBytes(32).toString('base64');
+  const keyring = loadKeyring({ env: { PATCHBAY_MASTER_KEY: masterKey }, dataDir: join(location.dataDir, 'keys') });
+  const platform = await createPlatform({ store, keyring });
   const server = await startServer({ platform, port: 0, host: '127.0.0.1' });
   const adminToken = (await platform.auth.createToken({ for: 'admin', description: 'tests' })).token;
   const api =
@@ -81,7 +87,12 @@ export async function startTestServer(): Promise<TestServer> {
     server,
     url: server.url,
     adminToken,
-    cliArgs: ['--data-dir', tp.dataDir, ...(tp.databaseUrl ? ['--database-url', tp.databaseUrl] : [])],
+    cliArgs: [
+      '--data-dir',
+      location.dataDir,
+      ...(location.databaseUrl ? ['--database-url', location.databaseUrl] : []),
+    ],
+    cliEnv: { PATCHBAY_MASTER_KEY: masterKey },
     api,
     async principal(o) {
       await platform.principals.create({ name: o.name, ...(o.kind ? { kind: o.kind } : {}) });
@@ -92,7 +103,7 @@ export async function startTestServer(): Promise<TestServer> {
     },
     async close() {
       await server.close();
-      await tp.cleanup();
+      await cleanup();
     },
   };
 }
