@@ -158,12 +158,33 @@ export function createRunInvoker(o: RunInvokerOptions): RunConnectorInvoker {
               }
             : {}),
         });
-        return { kind: 'http', statusCode: res.statusCode, headers: res.headers, body: res.body };
+        // A service that echoes a credential back (in a header or the body) must not carry it into
+        // run history: every secret value decrypted for this run is redacted from the outputs.
+        const known = await secrets.values();
+        return {
+          kind: 'http',
+          statusCode: res.statusCode,
+          headers: redactDeep(res.headers, known) as typeof res.headers,
+          body: redactDeep(res.body, known),
+        };
       } catch (e) {
         return fail(call, e, resolved);
       }
     },
   };
+}
+
+/** Replaces every secret value found in the strings of a JSON value with `***` (see redactSecrets). */
+export function redactDeep(value: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0) return value;
+  if (typeof value === 'string') return redactSecrets(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets));
+  if (isObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[redactSecrets(k, secrets)] = redactDeep(v, secrets);
+    return out;
+  }
+  return value;
 }
 
 /** The parsed-document cache key of a connector version. */
