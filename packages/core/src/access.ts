@@ -1,7 +1,7 @@
 /**
  * Who may use, share and bind connections (design §2 invariants 1–2, §6).
  */
-import { conflict, forbidden } from './errors.js';
+import { conflict, forbidden, notFound } from './errors.js';
 import type { Connection, ConnectionReference, Principal, ShareRole } from './model.js';
 
 /** True when the principal owns the connection or holds a share (CanUse or CanUseAndShare) on it. */
@@ -148,7 +148,7 @@ export function unshareConnection(options: UnshareOptions): Connection {
     });
   }
   if (!connection.shares.some((s) => s.principalId === target.id)) {
-    throw conflict('SHARE_NOT_FOUND', `connection ${connection.id} is not shared with ${target.name}`, {
+    throw notFound('SHARE_NOT_FOUND', `connection ${connection.id} is not shared with ${target.name}`, {
       connection: connection.id,
       principal: target.name,
     });
@@ -192,7 +192,12 @@ export function transferConnection(options: TransferOptions): Connection {
       principal: newOwner.name,
     });
   }
-  if (newOwner.id === connection.ownerId) return connection;
+  if (newOwner.id === connection.ownerId) {
+    throw conflict('TRANSFER_TO_OWNER', `principal ${newOwner.name} owns connection ${connection.id} already`, {
+      connection: connection.id,
+      principal: newOwner.name,
+    });
+  }
   const shares = connection.shares.filter((s) => s.principalId !== newOwner.id && s.principalId !== connection.ownerId);
   if (keepAccessForPreviousOwner) shares.push({ principalId: connection.ownerId, role: 'CanUseAndShare' });
   return { ...connection, ownerId: newOwner.id, shares, modifiedOn: now };

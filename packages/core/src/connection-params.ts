@@ -9,6 +9,8 @@
  *   "true") must be given, except `oauthSetting` parameters, which a sign-in fills;
  * - `securestring` parameters must be given as secret parameters, others as plain parameters
  *   (so a secret is never stored in clear and never echoed: errors name the parameter, never the value);
+ * - a required parameter given as an empty string counts as missing; a parameter with a
+ *   `defaultValue` that is not given takes the default;
  * - `allowedValues` are enforced; `int` must be an integer, `bool` true/false;
  * - connectors known by id only (no definition) accept any parameters.
  */
@@ -34,6 +36,11 @@ export interface ValidatedConnectionParameters {
   needsOAuth: boolean;
 }
 
+/** Longest accepted value of a plain connection parameter, in characters. */
+export const MAX_PARAMETER_LENGTH = 4096;
+/** Longest accepted secret parameter value, in characters (certificates and keys fit). */
+export const MAX_SECRET_LENGTH = 65536;
+
 const isRequired = (p: ConnectionParameter): boolean => {
   const r = p.uiDefinition?.constraints?.required;
   return r === true || r === 'true';
@@ -48,6 +55,16 @@ export function validateConnectionParameters(input: ConnectionParameterInput): V
   const def = connector.definition;
   const names = [...Object.keys(input.parameters), ...Object.keys(input.secretParameters)];
   const dup = Object.keys(input.parameters).find((k) => k in input.secretParameters);
+  for (const [k, v] of Object.entries(input.parameters)) {
+    if (v.length > MAX_PARAMETER_LENGTH) {
+      throw invalid('CONNECTION_PARAMETER_TOO_LONG', `parameter ${k} is longer than ${MAX_PARAMETER_LENGTH} characters`, { connector: connector.id, parameter: k });
+    }
+  }
+  for (const [k, v] of Object.entries(input.secretParameters)) {
+    if (v.length > MAX_SECRET_LENGTH) {
+      throw invalid('CONNECTION_PARAMETER_TOO_LONG', `secret parameter ${k} is longer than ${MAX_SECRET_LENGTH} characters`, { connector: connector.id, parameter: k });
+    }
+  }
   if (dup) {
     throw invalid('CONNECTION_PARAMETER_DUPLICATE', `parameter ${dup} is given both as --param and as --secret-param`, {
       connector: connector.id,
@@ -138,7 +155,13 @@ export function validateConnectionParameters(input: ConnectionParameterInput): V
         { connector: connector.id, parameter: name },
       );
     }
-    if (given === undefined) {
+    const emptyRequired = given !== undefined && (input.parameters[given] ?? '') === '' && isRequired(p);
+    if (given === undefined || emptyRequired) {
+      if (p.defaultValue !== undefined && p.defaultValue !== null && p.defaultValue !== '') {
+        const d = p.defaultValue;
+        out[name] = typeof d === 'number' || typeof d === 'boolean' ? d : String(d);
+        continue;
+      }
       if (isRequired(p)) {
         throw invalid('CONNECTION_PARAMETER_REQUIRED', `connector ${connector.id} requires connection parameter ${name}`, {
           connector: connector.id,

@@ -106,6 +106,8 @@ export interface ConnectorDefinition {
 export interface ConnectionParameter {
   /** `string`, `securestring`, `int`, `bool`, `oauthSetting`, `gatewaySetting`, `clientCertificate`. */
   type: string;
+  /** Value used when the connection does not give one. */
+  defaultValue?: unknown;
   uiDefinition?: {
     displayName?: string;
     description?: string;

@@ -14,7 +14,11 @@ function pairs(values: string[] | undefined, what: string): Record<string, strin
   for (const v of values ?? []) {
     const i = v.indexOf('=');
     if (i <= 0) throw usageError(`${what} expects name=value, got ${JSON.stringify(v.split('=')[0])}…`, { option: what });
-    out[v.slice(0, i)] = v.slice(i + 1);
+    const name = v.slice(0, i);
+    if (Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase())) {
+      throw usageError(`${what} ${name} is given more than once`, { option: what, parameter: name });
+    }
+    out[name] = v.slice(i + 1);
   }
   return out;
 }

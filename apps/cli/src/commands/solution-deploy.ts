@@ -46,7 +46,7 @@ function printPlan(ctx: CliContext, plan: ImportPlan): void {
             ? `re-bind ${b.previousConnectionId} -> ${b.connectionId} (settings)`
             : b.action === 'keep'
               ? `keep binding ${b.connectionId}`
-              : 'create unbound';
+              : 'unbound';
       ctx.println(`  ${r.logicalName.padEnd(40)} ${r.action.padEnd(6)} ${what}`);
     }
   }

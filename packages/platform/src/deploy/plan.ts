@@ -301,10 +301,34 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
   }
 
   // Settings entries.
-  const settingsRefs = new Map<string, { connectionId: string; connectorId?: string; path: string }>();
-  for (const e of settings?.connectionReferences ?? []) settingsRefs.set(e.logicalName.toLowerCase(), e);
-  const settingsVars = new Map<string, { value: string; path: string }>();
-  for (const e of settings?.environmentVariables ?? []) settingsVars.set(e.schemaName.toLowerCase(), e);
+  const settingsRefs = new Map<string, { connectionId: string; connectorId?: string; path: string; logicalName: string }>();
+  for (const e of settings?.connectionReferences ?? []) {
+    const first = settingsRefs.get(e.logicalName.toLowerCase());
+    if (first) {
+      problem({
+        code: 'SETTINGS_DUPLICATE_ENTRY',
+        category: 'not-ready',
+        message: `${settings!.file}: connection reference ${e.logicalName} appears twice (${first.path} and ${e.path}; logical names are compared ignoring case)`,
+        details: { file: settings!.file, reference: e.logicalName, paths: [first.path, e.path] },
+      });
+      continue;
+    }
+    settingsRefs.set(e.logicalName.toLowerCase(), e);
+  }
+  const settingsVars = new Map<string, { value: string; path: string; schemaName: string }>();
+  for (const e of settings?.environmentVariables ?? []) {
+    const first = settingsVars.get(e.schemaName.toLowerCase());
+    if (first) {
+      problem({
+        code: 'SETTINGS_DUPLICATE_ENTRY',
+        category: 'not-ready',
+        message: `${settings!.file}: environment variable ${e.schemaName} appears twice (${first.path} and ${e.path}; schema names are compared ignoring case)`,
+        details: { file: settings!.file, variable: e.schemaName, paths: [first.path, e.path] },
+      });
+      continue;
+    }
+    settingsVars.set(e.schemaName.toLowerCase(), e);
+  }
   for (const e of settings?.connectionReferences ?? []) {
     if (!pkg.connectionReferences.some((r) => r.logicalName.toLowerCase() === e.logicalName.toLowerCase())) {
       warnings.push({ code: 'SETTINGS_ENTRY_UNKNOWN', message: `${settings!.file} ${e.path}: the package has no connection reference ${e.logicalName}; ignored` });
@@ -389,6 +413,18 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
             source: 'settings',
           };
         }
+      }
+    }
+    if (existing && existing.connectorId.toLowerCase() !== connectorId.toLowerCase()) {
+      if (binding.source === 'existing') {
+        problem({
+          code: 'REFERENCE_CONNECTOR_CHANGED',
+          category: 'not-ready',
+          message: `the package changes connection reference ${cr.logicalName} from connector ${existing.connectorId} to ${connectorId}, but it is bound to connection ${existing.connectionId} of ${existing.connectorId}: unbind it first, or name a ${connectorId} connection for it in the settings file`,
+          details: { reference: cr.logicalName, from: existing.connectorId, to: connectorId, connection: existing.connectionId },
+        });
+      } else if (binding.action === 'unbound') {
+        warnings.push({ code: 'REFERENCE_CONNECTOR_CHANGED', message: `connection reference ${cr.logicalName} changes from connector ${existing.connectorId} to ${connectorId}` });
       }
     }
     plannedRefs.push({
@@ -599,6 +635,12 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
     ...(blocking ? { blockingProblem: blocking } : {}),
     exitCode: blocking ? exitCodeFor(blocking.category) : 0,
   };
+  if (solution && solution.managed !== (pkg.manifest.managed === 1)) {
+    warnings.push({
+      code: 'SOLUTION_MANAGED_CHANGED',
+      message: `${pkg.manifest.uniqueName} is installed ${solution.managed ? 'managed' : 'unmanaged'}; this package is ${pkg.manifest.managed === 1 ? 'managed' : 'unmanaged'}`,
+    });
+  }
   if (installedVersion && compareVersions(pkg.manifest.version, installedVersion) < 0) {
     warnings.push({
       code: 'SOLUTION_VERSION_DOWNGRADE',

@@ -7,6 +7,7 @@
 import {
   conflict,
   forbidden,
+  invalid,
   notFound,
   shareConnection,
   transferConnection,
@@ -68,8 +69,11 @@ export class ConnectionService {
           { connector: options.connector, environment: env.name },
         );
       }
+      if (options.displayName.length > 256) {
+        throw invalid('CONNECTION_NAME_TOO_LONG', 'a connection display name has at most 256 characters', { field: 'displayName' });
+      }
       if (!options.displayName.trim()) {
-        throw conflict('CONNECTION_NAME_REQUIRED', 'a connection needs a display name', { field: 'displayName' });
+        throw invalid('CONNECTION_NAME_REQUIRED', 'a connection needs a display name', { field: 'displayName' });
       }
       const secrets = options.secretParameters ?? {};
       const v = validateConnectionParameters({

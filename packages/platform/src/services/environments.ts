@@ -30,6 +30,9 @@ export class EnvironmentService {
         { field: 'name', value: options.name },
       );
     }
+    if (options.displayName !== undefined && options.displayName.length > 256) {
+      throw invalid('ENVIRONMENT_NAME_INVALID', 'an environment display name has at most 256 characters', { field: 'displayName' });
+    }
     return this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(options.actor, tx);
       const existing = await tx.environments.getByName(options.name);

@@ -141,6 +141,14 @@ export class ReferenceService {
       if (!conn) {
         throw notFound('CONNECTION_NOT_FOUND', `connection ${options.connectionId} does not exist`, { connection: options.connectionId });
       }
+      if (conn.environmentId !== ref.environmentId) {
+        const [refEnv, connEnv] = await Promise.all([tx.environments.get(ref.environmentId), tx.environments.get(conn.environmentId)]);
+        throw conflict(
+          'BINDING_ENVIRONMENT_MISMATCH',
+          `connection ${conn.id} belongs to environment ${connEnv?.name ?? conn.environmentId}; connection reference ${ref.logicalName} is in ${refEnv?.name ?? ref.environmentId}: a reference binds only to a connection of its own environment`,
+          { reference: ref.logicalName, connection: conn.id, referenceEnvironment: refEnv?.name, connectionEnvironment: connEnv?.name },
+        );
+      }
       const next = bindReference({ reference: ref, connection: conn, actor, now: this.ctx.nowIso() });
       await tx.references.update(next);
       const flows = await reevaluateEnvironment(this.ctx, tx, ref.environmentId);
