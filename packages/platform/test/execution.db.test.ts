@@ -360,7 +360,7 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     expect(children).toMatchObject([{ status: 'Succeeded', startedBy: 'child' }]);
   });
 
-  it('fails a run whose state the worker cannot decrypt (another master key), after its job attempts, with the key error code', async () => {
+  it('fails a run whose state the worker cannot decrypt (its data key is wrapped by another master key), after its job attempts, with the key error code', async () => {
     await seedFlow(p, {
       environment: 'dev',
       id: 'bbbbbbbb-0000-0000-0000-000000000051',
@@ -369,8 +369,8 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
       connections: [],
       definition: flowFile({ Say: { type: 'Compose', inputs: 'hi' } }),
     });
-    // A worker started before the store held any data key (a platform refuses a keyring that cannot
-    // unwrap existing data keys at start); the run's data key is then made under another master key.
+    // A process opened before the store held any data key (opening a store that holds keys with
+    // another master key is refused: MASTER_KEY_UNKNOWN at start).
     const other = await createPlatform({
       store: p.store,
       keyring: loadKeyring({
@@ -378,14 +378,14 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
         dataDir: '/nonexistent',
       }),
     });
-    const server = await service({ env: { PATCHBAY_JOB_ATTEMPTS: '1' } }); // attempts are set on the job when it is added
-    const run = await server.enqueue({ environment: 'dev', flow: 'Plain' });
     const wrongKey = await ExecutionService.create({
       platform: other,
       config: executionConfig({ PATCHBAY_JOB_ATTEMPTS: '1', PATCHBAY_QUEUE_POLL_MS: '50' }, { queue: 'embedded' }),
       kind: 'test',
     });
     services.push(wrongKey);
+    const server = await service({ env: { PATCHBAY_JOB_ATTEMPTS: '1' } }); // attempts are set on the job when it is added
+    const run = await server.enqueue({ environment: 'dev', flow: 'Plain' }); // creates the environment's data key
     await wrongKey.startWorkers(1);
     const [ended] = await allEnded([run.id]);
     expect(ended).toMatchObject({ status: 'Failed', error: { code: 'MASTER_KEY_UNKNOWN' } });
