@@ -476,4 +476,39 @@ describe(`queued durable runs (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const ok = (await svc.metrics.jobsProcessed.get()).values.find((v) => v.labels.outcome === 'ok')?.value ?? 0;
     expect(ok).toBeGreaterThanOrEqual(4);
   });
+
+  it('cancels a run held by another process while its call is in flight, and hands runs back on a graceful stop', async () => {
+    const counter = await counterService();
+    counter.hold(true);
+    await seedFlow(p, {
+      environment: 'dev',
+      id: 'bbbbbbbb-0000-0000-0000-000000000081',
+      name: 'Held',
+      owner: 'admin',
+      connections: [],
+      definition: flowFile({
+        Call: { type: 'Http', inputs: { method: 'GET', uri: `${counter.url}/call?run=@{workflow()['run']['name']}` } },
+      }),
+    });
+    const holder = await service({ workers: 2, env: { PATCHBAY_SHUTDOWN_GRACE_MS: '200' } });
+    const other = await service();
+    const a = await other.enqueue({ environment: 'dev', flow: 'Held' });
+    const b = await other.enqueue({ environment: 'dev', flow: 'Held' });
+    await until(async () => counter.held() === 2, 'both calls in flight');
+    // cancel from the other process: the holder sees the inbox event within its poll period
+    await other.cancel({ runId: a.id });
+    const [ca] = await allEnded([a.id]);
+    expect(ca).toMatchObject({ status: 'Cancelled' });
+    expect((ca!.record as RunRecord).actions[0]).toMatchObject({ name: 'Call', status: 'Cancelled' });
+    // graceful stop with the other call still in flight: after the grace time the run is handed back
+    await holder.stop();
+    const row = await p.store.repos.runStates.get(b.id);
+    expect(row).toMatchObject({ phase: 'active' });
+    expect(row?.owner).toBeUndefined();
+    counter.hold(false);
+    await other.startWorkers(2);
+    const [cb] = await allEnded([b.id]);
+    expect(cb!.status).toBe('Succeeded');
+    expect((cb!.record as RunRecord).actions[0]!.attempts?.[0]?.error?.code).toBe('ActionInterrupted');
+  }, 40_000);
 });
