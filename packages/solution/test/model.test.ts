@@ -384,7 +384,7 @@ describe('layouts', () => {
     });
   });
 
-  it('writes a folder atomically, refusing a non-empty folder unless allowDelete', async () => {
+  it('writes a folder atomically, refusing a non-empty folder unless allowDelete replaces an unpacked solution', async () => {
     const dir = await tempDir();
     const pkg = await readSolution(corpusPath('solutions/zip/patch-tuesday.zip'));
     const out = join(dir, 'out');
@@ -395,6 +395,11 @@ describe('layouts', () => {
       category: 'conflict',
     });
     expect(await readdir(out)).toEqual(['keep.txt']);
+    // --allow-delete replaces only an unpacked solution: a folder of other files is refused too
+    await expect(writeSolutionFolder(pkg, out, { allowDelete: true })).rejects.toMatchObject({ code: 'FOLDER_NOT_A_SOLUTION' });
+    expect(await readdir(out)).toEqual(['keep.txt']);
+    await mkdir(join(out, 'Other'));
+    await writeFile(join(out, 'Other', 'Solution.xml'), '<ImportExportXml />');
     const written = await writeSolutionFolder(pkg, out, { allowDelete: true });
     expect(written).toContain('Other/Customizations.xml');
     expect((await readdir(out)).sort()).toEqual(['CanvasApps', 'Other', 'Workflows']);
