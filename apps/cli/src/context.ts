@@ -4,7 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { PatchbayError } from '@patchbay/core';
+import { PatchbayError, type Role } from '@patchbay/core';
 import { openPlatform, type Platform } from '@patchbay/platform';
 import type { CliIO } from './io.js';
 
@@ -58,6 +58,26 @@ export class CliContext {
       });
     }
     return this.platformPromise;
+  }
+
+  /**
+   * Checks that `--as PRINCIPAL` holds at least `role` in the environment (given by name, or as
+   * the environment of a connection), as the API does (docs/api.md). Without `--as` the command
+   * acts as the local admin, who may do everything. @throws ROLE_REQUIRED (exit 4)
+   */
+  async requireRole(
+    as: string | undefined,
+    where: { environment?: string; connectionId?: string },
+    role: Role,
+    action: string,
+  ): Promise<void> {
+    if (as === undefined) return;
+    const p = await this.platform();
+    const principal = await p.ctx.actor(as);
+    const env = where.environment
+      ? await p.environments.get(where.environment)
+      : await p.environments.get((await p.connections.get(where.connectionId ?? '')).environmentId);
+    await p.auth.requireRole(principal, env, role, action);
   }
 
   /** Registers a cleanup to run when the command ends (also on error). */

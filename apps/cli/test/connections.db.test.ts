@@ -34,6 +34,9 @@ beforeAll(async () => {
   await run('env', 'create', 'dev');
   await run('principal', 'create', 'alice');
   await run('principal', 'create', 'build-sp', '--service-principal');
+  await run('principal', 'create', 'carol');
+  await run('principal', 'assign', 'alice', '--env', 'dev', '--role', 'Maker');
+  await run('principal', 'assign', 'build-sp', '--env', 'dev', '--role', 'Maker');
 });
 afterAll(async () => loc.cleanup());
 
@@ -102,6 +105,16 @@ describe(`connectors, connections and references via the CLI (${process.env['PAT
     const del = await record('connection', 'delete', first.id);
     expect(del.code).toBe(3);
     expect(del.stderr).toContain('CONNECTION_IN_USE');
+  });
+
+  it('applies the roles of --as principals like the API: no role, no change (exit 4)', async () => {
+    const r = await record('connref', 'create', 'pfx_Other', '--env', 'dev', '--connector', 'CompaniesHouse', '--as', 'carol');
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('ROLE_REQUIRED');
+    expect((await record('principal', 'assign', 'carol', '--env', 'dev', '--role', 'Viewer')).code).toBe(0);
+    const viewer = await record('connection', 'create', '--env', 'dev', '--connector', 'CompaniesHouse', '--display-name', 'v', '--secret-param', `api_key=@${secretFile}`, '--as', 'carol');
+    expect(viewer.code).toBe(4);
+    expect(viewer.stderr).toContain('needs the Maker role');
   });
 
   it('never printed the secret value in any output or error', () => {

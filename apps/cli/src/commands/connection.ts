@@ -112,6 +112,7 @@ export function register(program: Command, ctx: CliContext): void {
           secrets[name] = (await ctx.readArg(ref)).replace(/\r?\n$/, '');
         }
         const p = await ctx.platform();
+        await ctx.requireRole(o.as, { environment: o.env }, 'Maker', 'creating connections');
         const common = {
           environment: o.env,
           connector: o.connector,
@@ -180,6 +181,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (id: string, o: { with: string; role: string; as?: string; json?: boolean }) => {
       if (o.role !== 'CanUse' && o.role !== 'CanUseAndShare') throw usageError('--role must be CanUse or CanUseAndShare', { role: o.role });
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'sharing connections');
       const r = await p.connections.share({ id, with: o.with, role: o.role as ShareRole, ...(o.as ? { actor: o.as } : {}) });
       if (o.json) ctx.printJson({ connection: connectionJson(r.connection, await principalMap(p)), flows: r.flows });
       else {
@@ -195,6 +197,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { with: string; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'unsharing connections');
       const r = await p.connections.unshare({ id, with: o.with, ...(o.as ? { actor: o.as } : {}) });
       if (o.json) ctx.printJson({ connection: connectionJson(r.connection, await principalMap(p)), flows: r.flows });
       else {
@@ -211,6 +214,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { to: string; keepAccess?: boolean; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'transferring connections');
       const r = await p.connections.transfer({ id, to: o.to, keepAccess: Boolean(o.keepAccess), ...(o.as ? { actor: o.as } : {}) });
       if (o.json) ctx.printJson({ connection: connectionJson(r.connection, await principalMap(p)), flows: r.flows });
       else {
@@ -226,6 +230,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { force?: boolean; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'deleting connections');
       const r = await p.connections.delete({ id, force: Boolean(o.force), ...(o.as ? { actor: o.as } : {}) });
       if (o.json) ctx.printJson({ deleted: r.connection.id, unboundReferences: r.unboundReferences, flows: r.flows });
       else {
@@ -241,6 +246,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { param?: string[]; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'testing connections');
       const r = await testConnection(p, { id, parameters: pairs(o.param, '--param'), ...(o.as ? { actor: o.as } : {}) });
       if (o.json) ctx.printJson(r);
       else ctx.println(`connection ${r.connection} (${r.connector}): ${r.result}${r.operationId ? ` via ${r.operationId}` : ''} — ${r.message}`);
@@ -257,6 +263,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print the connection as JSON')
     .action(async (id: string, o: { oauthClientId?: string; oauthClientSecret?: string; oauthPort?: string; oauthTimeout?: string; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'signing connections in again');
       const c = await reconnectOAuthConnection(p, { id, ...(await signInOptions(ctx, o)), ...(o.as ? { actor: o.as } : {}) });
       if (o.json) ctx.printJson(connectionJson(c, await principalMap(p)));
       else ctx.println(`connection ${c.id} signed in again (${c.status})`);

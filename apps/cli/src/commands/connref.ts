@@ -19,6 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (logicalName: string, o: { env: string; connector: string; displayName?: string; description?: string; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { environment: o.env }, 'Maker', 'creating connection references');
       const r = await p.references.create({
         environment: o.env,
         logicalName,
@@ -57,6 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (logicalName: string, o: { env: string; connection: string; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { environment: o.env }, 'Maker', 'binding connection references');
       const r = await p.references.bind({ environment: o.env, logicalName, connectionId: o.connection, ...(o.as ? { actor: o.as } : {}) });
       if (o.json) {
         ctx.printJson({ reference: r.reference.logicalName, connectionId: r.reference.connectionId, previousConnectionId: r.previousConnectionId, usages: r.usages, flows: r.flows });
@@ -76,6 +78,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (logicalName: string, o: { env: string; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { environment: o.env }, 'Maker', 'unbinding connection references');
       const r = await p.references.unbind({ environment: o.env, logicalName, ...(o.as ? { actor: o.as } : {}) });
       if (o.json) ctx.printJson({ reference: r.reference.logicalName, previousConnectionId: r.previousConnectionId, flows: r.flows });
       else {

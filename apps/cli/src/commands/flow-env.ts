@@ -54,6 +54,7 @@ export function registerFlowEnvCommands(flow: Command, ctx: CliContext): void {
       .option('--json', 'print JSON')
       .action(async (name: string, o: { env: string; as?: string; json?: boolean }) => {
         const p = await ctx.platform();
+        await ctx.requireRole(o.as, { environment: o.env }, 'Maker', `turning flows ${verb}`);
         const args = { environment: o.env, flow: name, ...(o.as ? { actor: o.as } : {}) };
         const r = verb === 'on' ? await p.flows.turnOn(args) : await p.flows.turnOff(args);
         const owners = new Map((await p.principals.list()).map((x) => [x.id, x.name]));
@@ -74,6 +75,7 @@ export function registerFlowEnvCommands(flow: Command, ctx: CliContext): void {
     .option('--json', 'print {runId, status, response, outputs, actions, error} as JSON')
     .action(async (name: string, o: { env: string; body?: string; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
+      await ctx.requireRole(o.as, { environment: o.env }, 'Maker', 'running flows');
       const b = o.body !== undefined ? await body(ctx, o.body) : undefined;
       const { run, result } = await p.runs.run({
         environment: o.env,
