@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Platform } from '@patchbay/platform';
+import { testConnection, type Platform } from '@patchbay/platform';
 import { readSolution } from '@patchbay/solution';
 import { connectorPlatform, testServer, type TestServer } from './support/connector-platform.js';
 
@@ -48,5 +48,18 @@ describe(`secrets echoed by a service (${process.env['PATCHBAY_TEST_STORE']})`, 
     const stored = JSON.stringify(await p.runs.get(run.id));
     expect(stored).not.toContain(secret);
     expect(JSON.stringify(result.record)).not.toContain(secret);
+  });
+
+  it('the sample connector tests a connection with its status operation, no parameters needed', async () => {
+    await p.solutions.import({ environment: 'test', package: await readSolution(demoPath) });
+    const c = await p.connections.create({
+      environment: 'test',
+      connector: 'pbdemo_greetingapi',
+      displayName: 'status',
+      parameters: { host: server.host },
+      secretParameters: { api_key: 'k-status' },
+    });
+    expect((await testConnection(p, { id: c.id })).result).toBe('passed');
+    expect(server.received.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/status']);
   });
 });

@@ -36,7 +36,7 @@ type Loose = any;
 
 const KEYS: Record<string, string> = { 'demo-key-alpha-7f3a': 'alpha', 'demo-key-beta-91c2': 'beta' };
 
-/** The stand-in "Greeting API": GET /api/greeting?name=&salutation= with X-API-Key. */
+/** The stand-in "Greeting API": GET /api/greeting?name=&salutation= and GET /api/status, with X-API-Key. */
 async function startGreetingApi(): Promise<{ server: Server; host: string; served: Record<string, number> }> {
   const served: Record<string, number> = {};
   const server = createServer((req, res) => {
@@ -56,6 +56,7 @@ async function startGreetingApi(): Promise<{ server: Server; host: string; serve
         served: served[keyName],
       });
     }
+    if (req.method === 'GET' && url.pathname === '/api/status') return send(200, { status: 'ok', keyName });
     if (req.method === 'POST' && url.pathname === '/api/visits') return send(201, { id: 1 });
     return send(404, { error: 'not found' });
   });
