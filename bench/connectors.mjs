@@ -51,15 +51,13 @@ async function measureAll(variants) {
 const server = createServer((req, res) => {
   const u = new URL(req.url, 'http://x');
   if (u.pathname !== '/api/greeting' || req.headers['x-api-key'] !== 'bench-key') return void res.writeHead(401).end();
-  res
-    .writeHead(200, { 'content-type': 'application/json' })
-    .end(
-      JSON.stringify({
-        message: `${u.searchParams.get('salutation')}, ${u.searchParams.get('name')}!`,
-        keyName: 'bench',
-        served: 1,
-      }),
-    );
+  res.writeHead(200, { 'content-type': 'application/json' }).end(
+    JSON.stringify({
+      message: `${u.searchParams.get('salutation')}, ${u.searchParams.get('name')}!`,
+      keyName: 'bench',
+      served: 1,
+    }),
+  );
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const host = `127.0.0.1:${server.address().port}`;

@@ -143,7 +143,9 @@ async function sqliteSink() {
         startedBy: 'bench',
         startTime: record.startTime,
         ...(record.endTime ? { endTime: record.endTime, durationMs: record.durationMs } : {}),
-        ...(capped.response ? { response: { statusCode: capped.response.statusCode, body: capped.response.body } } : {}),
+        ...(capped.response
+          ? { response: { statusCode: capped.response.statusCode, body: capped.response.body } }
+          : {}),
         record: capped,
       });
       n += 1;

@@ -9,9 +9,17 @@ import { createPlatform, loadKeyring, reevaluateEnvironment, type Platform } fro
 import { testStore } from './stores.js';
 
 /** A platform on a fresh store of the current tier. */
-export async function testPlatform(): Promise<{ platform: Platform; dataDir: string; databaseUrl?: string; cleanup(): Promise<void> }> {
+export async function testPlatform(): Promise<{
+  platform: Platform;
+  dataDir: string;
+  databaseUrl?: string;
+  cleanup(): Promise<void>;
+}> {
   const { store, location, cleanup } = await testStore();
-  const keyring = loadKeyring({ env: { PATCHBAY_MASTER_KEY: randomBytes(32).toString('base64') }, dataDir: join(location.dataDir, 'keys') });
+  const keyring = loadKeyring({
+    env: { PATCHBAY_MASTER_KEY: randomBytes(32).toString('base64') },
+    dataDir: join(location.dataDir, 'keys'),
+  });
   const platform = await createPlatform({ store, keyring });
   return {
     platform,
@@ -47,7 +55,11 @@ export async function seedFlow(platform: Platform, o: SeedFlowOptions): Promise<
         connectionReferences: Object.fromEntries(
           o.connections.map((c) => [
             c.key,
-            { runtimeSource: c.runtimeSource, connection: { connectionReferenceLogicalName: c.logicalName }, api: { name: c.connectorId } },
+            {
+              runtimeSource: c.runtimeSource,
+              connection: { connectionReferenceLogicalName: c.logicalName },
+              api: { name: c.connectorId },
+            },
           ]),
         ),
         definition: {
@@ -55,7 +67,16 @@ export async function seedFlow(platform: Platform, o: SeedFlowOptions): Promise<
           actions: Object.fromEntries(
             o.connections.map((c, i) => [
               `Action_${i}`,
-              { type: 'OpenApiConnection', inputs: { host: { connectionName: c.key, operationId: 'Op', apiId: `/providers/Microsoft.PowerApps/apis/${c.connectorId}` } } },
+              {
+                type: 'OpenApiConnection',
+                inputs: {
+                  host: {
+                    connectionName: c.key,
+                    operationId: 'Op',
+                    apiId: `/providers/Microsoft.PowerApps/apis/${c.connectorId}`,
+                  },
+                },
+              },
             ]),
           ),
         },

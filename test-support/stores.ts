@@ -75,10 +75,16 @@ export async function testStoreLocation(): Promise<TestStoreLocation> {
 }
 
 /** Opens a fresh store of the current tier; `cleanup` closes and removes it. */
-export async function testStore(): Promise<{ store: KyselyStore; location: TestStoreLocation; cleanup(): Promise<void> }> {
+export async function testStore(): Promise<{
+  store: KyselyStore;
+  location: TestStoreLocation;
+  cleanup(): Promise<void>;
+}> {
   const location = await testStoreLocation();
   const store = await openStore(
-    location.databaseUrl ? { databaseUrl: location.databaseUrl } : { sqliteFile: join(location.dataDir, 'patchbay.db') },
+    location.databaseUrl
+      ? { databaseUrl: location.databaseUrl }
+      : { sqliteFile: join(location.dataDir, 'patchbay.db') },
   );
   return {
     store,

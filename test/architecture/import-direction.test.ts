@@ -28,7 +28,11 @@ function fixture(files: Record<string, string>): string {
 
 function check(dir: string): { code: number; output: string } {
   try {
-    const out = execFileSync(depcruise, ['--config', '.dependency-cruiser.cjs', 'packages', 'apps'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
+    const out = execFileSync(depcruise, ['--config', '.dependency-cruiser.cjs', 'packages', 'apps'], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
     return { code: 0, output: out };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };
@@ -44,7 +48,14 @@ describe('architecture rules of design §5', () => {
   it('pass on the repository itself', () => {
     const r = (() => {
       try {
-        return { code: 0, output: execFileSync(depcruise, ['--config', '.dependency-cruiser.cjs', 'packages', 'apps'], { cwd: root, encoding: 'utf8', stdio: 'pipe' }) };
+        return {
+          code: 0,
+          output: execFileSync(depcruise, ['--config', '.dependency-cruiser.cjs', 'packages', 'apps'], {
+            cwd: root,
+            encoding: 'utf8',
+            stdio: 'pipe',
+          }),
+        };
       } catch (e) {
         const err = e as { status: number; stdout: string };
         return { code: err.status, output: err.stdout };

@@ -107,7 +107,13 @@ export class CliContext {
   printTable(header: string[], rows: Array<Array<string | number | undefined | null>>): void {
     const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined || c === null ? '' : String(c))))];
     const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-    for (const r of cells) this.println(r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+    for (const r of cells)
+      this.println(
+        r
+          .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      );
   }
 
   /** Reads a `@FILE`, `-` (stdin) or literal argument as text. */

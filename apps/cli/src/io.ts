@@ -33,7 +33,9 @@ export function processIO(): CliIO {
 }
 
 /** An in-memory IO for tests: collects stdout and stderr. */
-export function memoryIO(options: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {}): CliIO & {
+export function memoryIO(
+  options: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
+): CliIO & {
   stdout: string;
   stderr: string;
 } {

@@ -46,13 +46,15 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   } catch (caught) {
     let e: unknown = caught;
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+        return 0;
       return ExitCode.Usage;
     }
     const fsError = fromFileSystemError(e);
     if (fsError) e = fsError;
     if (isPatchbayError(e)) {
-      if (wantsJson) io.out(JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } }, null, 2) + '\n');
+      if (wantsJson)
+        io.out(JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } }, null, 2) + '\n');
       io.err(`error ${e.code}: ${e.message}\n`);
       return exitCodeFor(e.category);
     }

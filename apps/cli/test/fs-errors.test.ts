@@ -12,7 +12,14 @@ describe('file-system errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'patchbay-fs-'));
     const io = memoryIO();
     const code = await main(
-      ['solution', 'create-settings', '--solution-zip', join(CORPUS_DIR, 'solutions/zip/varify-bot.zip'), '--settings-file', dir],
+      [
+        'solution',
+        'create-settings',
+        '--solution-zip',
+        join(CORPUS_DIR, 'solutions/zip/varify-bot.zip'),
+        '--settings-file',
+        dir,
+      ],
       io,
     );
     expect(code).toBe(2);

@@ -19,9 +19,18 @@ describe('concurrent writers on one SQLite data dir', () => {
     const results = await Promise.allSettled(
       [1, 2, 3, 4, 5, 6].map((i) => run(process.execPath, [bin, '--data-dir', dir, 'env', 'create', `e${i}`])),
     );
-    const failures = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+    const failures = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => String((r as PromiseRejectedResult).reason));
     expect(failures).toEqual([]);
     const { stdout } = await run(process.execPath, [bin, '--data-dir', dir, 'env', 'list', '--json']);
-    expect((JSON.parse(stdout) as Array<{ name: string }>).map((e) => e.name)).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
+    expect((JSON.parse(stdout) as Array<{ name: string }>).map((e) => e.name)).toEqual([
+      'e1',
+      'e2',
+      'e3',
+      'e4',
+      'e5',
+      'e6',
+    ]);
   }, 120_000);
 });

@@ -142,10 +142,14 @@ export function unshareConnection(options: UnshareOptions): Connection {
   const { connection, actor, target, now } = options;
   assertActive(actor);
   if (actor.id !== target.id && !canShareConnection(actor.id, connection)) {
-    throw forbidden('SHARE_NOT_PERMITTED', `principal ${actor.name} cannot change the shares of connection ${connection.id}`, {
-      connection: connection.id,
-      principal: actor.name,
-    });
+    throw forbidden(
+      'SHARE_NOT_PERMITTED',
+      `principal ${actor.name} cannot change the shares of connection ${connection.id}`,
+      {
+        connection: connection.id,
+        principal: actor.name,
+      },
+    );
   }
   if (!connection.shares.some((s) => s.principalId === target.id)) {
     throw notFound('SHARE_NOT_FOUND', `connection ${connection.id} is not shared with ${target.name}`, {
@@ -187,10 +191,14 @@ export function transferConnection(options: TransferOptions): Connection {
     );
   }
   if (newOwner.status !== 'active') {
-    throw conflict('TRANSFER_TARGET_DISABLED', `principal ${newOwner.name} is disabled and cannot own connection ${connection.id}`, {
-      connection: connection.id,
-      principal: newOwner.name,
-    });
+    throw conflict(
+      'TRANSFER_TARGET_DISABLED',
+      `principal ${newOwner.name} is disabled and cannot own connection ${connection.id}`,
+      {
+        connection: connection.id,
+        principal: newOwner.name,
+      },
+    );
   }
   if (newOwner.id === connection.ownerId) {
     throw conflict('TRANSFER_TO_OWNER', `principal ${newOwner.name} owns connection ${connection.id} already`, {

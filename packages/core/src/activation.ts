@@ -80,15 +80,27 @@ export function evaluateFlow(flow: Flow, world: ActivationWorld): Activation {
     const r = { ...base, reference: ref.logicalName, connectorId: ref.connectorId };
     if (world.policy.blockedConnectors.some((c) => c.toLowerCase() === ref.connectorId.toLowerCase())) {
       blocked = true;
-      reasons.push({ ...r, code: 'connector_blocked', message: `connector ${ref.connectorId} is blocked by the environment policy` });
+      reasons.push({
+        ...r,
+        code: 'connector_blocked',
+        message: `connector ${ref.connectorId} is blocked by the environment policy`,
+      });
       continue;
     }
     if (!world.connector(ref.connectorId)) {
-      reasons.push({ ...r, code: 'connector_missing', message: `connector ${ref.connectorId} is not installed in this environment` });
+      reasons.push({
+        ...r,
+        code: 'connector_missing',
+        message: `connector ${ref.connectorId} is not installed in this environment`,
+      });
       continue;
     }
     if (ref.connectionId === null) {
-      reasons.push({ ...r, code: 'unbound', message: `connection reference ${ref.logicalName} is not bound to a connection` });
+      reasons.push({
+        ...r,
+        code: 'unbound',
+        message: `connection reference ${ref.logicalName} is not bound to a connection`,
+      });
       continue;
     }
     const conn = world.connection(ref.connectionId);
@@ -143,13 +155,22 @@ export function evaluateFlow(flow: Flow, world: ActivationWorld): Activation {
   for (const childId of flow.childFlowIds) {
     const child = world.flow(childId);
     if (!child) {
-      reasons.push({ code: 'child_flow_missing', flowId: childId, message: `child flow ${childId} does not exist in this environment` });
+      reasons.push({
+        code: 'child_flow_missing',
+        flowId: childId,
+        message: `child flow ${childId} does not exist in this environment`,
+      });
     } else if (child.state !== 'On') {
-      reasons.push({ code: 'child_flow_off', flowId: childId, message: `child flow ${child.name} (${childId}) is ${child.state}` });
+      reasons.push({
+        code: 'child_flow_off',
+        flowId: childId,
+        message: `child flow ${child.name} (${childId}) is ${child.state}`,
+      });
     }
   }
   if (!flow.turnedOn) reasons.unshift({ code: 'turned_off', message: 'the flow is turned off' });
-  const state: FlowState = flow.suspended || blocked ? 'Suspended' : flow.turnedOn && reasons.length === 0 ? 'On' : 'Off';
+  const state: FlowState =
+    flow.suspended || blocked ? 'Suspended' : flow.turnedOn && reasons.length === 0 ? 'On' : 'Off';
   return { state, reasons };
 }
 
@@ -182,7 +203,8 @@ export function diffFlowStates(before: readonly Flow[], after: readonly Flow[]):
   const out: FlowStateChange[] = [];
   for (const f of after) {
     const p = prev.get(f.id);
-    if (p && p.state !== f.state) out.push({ flowId: f.id, name: f.name, from: p.state, to: f.state, reasons: f.reasons });
+    if (p && p.state !== f.state)
+      out.push({ flowId: f.id, name: f.name, from: p.state, to: f.state, reasons: f.reasons });
   }
   return out;
 }

@@ -57,12 +57,20 @@ export function validateConnectionParameters(input: ConnectionParameterInput): V
   const dup = Object.keys(input.parameters).find((k) => k in input.secretParameters);
   for (const [k, v] of Object.entries(input.parameters)) {
     if (v.length > MAX_PARAMETER_LENGTH) {
-      throw invalid('CONNECTION_PARAMETER_TOO_LONG', `parameter ${k} is longer than ${MAX_PARAMETER_LENGTH} characters`, { connector: connector.id, parameter: k });
+      throw invalid(
+        'CONNECTION_PARAMETER_TOO_LONG',
+        `parameter ${k} is longer than ${MAX_PARAMETER_LENGTH} characters`,
+        { connector: connector.id, parameter: k },
+      );
     }
   }
   for (const [k, v] of Object.entries(input.secretParameters)) {
     if (v.length > MAX_SECRET_LENGTH) {
-      throw invalid('CONNECTION_PARAMETER_TOO_LONG', `secret parameter ${k} is longer than ${MAX_SECRET_LENGTH} characters`, { connector: connector.id, parameter: k });
+      throw invalid(
+        'CONNECTION_PARAMETER_TOO_LONG',
+        `secret parameter ${k} is longer than ${MAX_SECRET_LENGTH} characters`,
+        { connector: connector.id, parameter: k },
+      );
     }
   }
   if (dup) {
@@ -90,7 +98,9 @@ export function validateConnectionParameters(input: ConnectionParameterInput): V
         { connector: connector.id, parameterSets: sets.map((s) => s.name) },
       );
     }
-    const chosen = input.parameterSet ? sets.find((s) => s.name.toLowerCase() === input.parameterSet!.toLowerCase()) : sets[0];
+    const chosen = input.parameterSet
+      ? sets.find((s) => s.name.toLowerCase() === input.parameterSet!.toLowerCase())
+      : sets[0];
     if (!chosen) {
       throw invalid(
         'CONNECTION_PARAMETER_SET_UNKNOWN',
@@ -137,7 +147,10 @@ export function validateConnectionParameters(input: ConnectionParameterInput): V
       }
       if (givenSecret !== undefined) {
         if (input.secretParameters[givenSecret] === '') {
-          throw invalid('CONNECTION_PARAMETER_EMPTY', `secret parameter ${name} is empty`, { connector: connector.id, parameter: name });
+          throw invalid('CONNECTION_PARAMETER_EMPTY', `secret parameter ${name} is empty`, {
+            connector: connector.id,
+            parameter: name,
+          });
         }
         secretNames.push(name);
       } else if (isRequired(p)) {
@@ -163,10 +176,14 @@ export function validateConnectionParameters(input: ConnectionParameterInput): V
         continue;
       }
       if (isRequired(p)) {
-        throw invalid('CONNECTION_PARAMETER_REQUIRED', `connector ${connector.id} requires connection parameter ${name}`, {
-          connector: connector.id,
-          parameter: name,
-        });
+        throw invalid(
+          'CONNECTION_PARAMETER_REQUIRED',
+          `connector ${connector.id} requires connection parameter ${name}`,
+          {
+            connector: connector.id,
+            parameter: name,
+          },
+        );
       }
       continue;
     }
@@ -181,17 +198,30 @@ export function validateConnectionParameters(input: ConnectionParameterInput): V
     }
     if (type === 'int') {
       if (!/^-?\d+$/.test(raw)) {
-        throw invalid('CONNECTION_PARAMETER_TYPE', `connection parameter ${name} must be an integer`, { connector: connector.id, parameter: name, type: p.type });
+        throw invalid('CONNECTION_PARAMETER_TYPE', `connection parameter ${name} must be an integer`, {
+          connector: connector.id,
+          parameter: name,
+          type: p.type,
+        });
       }
       out[name] = Number(raw);
     } else if (type === 'bool') {
       if (!/^(true|false)$/i.test(raw)) {
-        throw invalid('CONNECTION_PARAMETER_TYPE', `connection parameter ${name} must be true or false`, { connector: connector.id, parameter: name, type: p.type });
+        throw invalid('CONNECTION_PARAMETER_TYPE', `connection parameter ${name} must be true or false`, {
+          connector: connector.id,
+          parameter: name,
+          type: p.type,
+        });
       }
       out[name] = raw.toLowerCase() === 'true';
     } else {
       out[name] = raw;
     }
   }
-  return { ...(parameterSet ? { parameterSet } : {}), parameters: out, secretParameterNames: secretNames.sort(), needsOAuth };
+  return {
+    ...(parameterSet ? { parameterSet } : {}),
+    parameters: out,
+    secretParameterNames: secretNames.sort(),
+    needsOAuth,
+  };
 }

@@ -198,7 +198,14 @@ export interface Repositories extends ExecutionRepositories {
     update(r: Run): Promise<void>;
     get(id: string): Promise<Run | undefined>;
     /** Newest first. `limit` default 50. Listing omits `record` (undefined) unless `withRecord`. */
-    list(q: { environmentId: string; flowId?: string; status?: string; limit?: number; before?: string; withRecord?: boolean }): Promise<Run[]>;
+    list(q: {
+      environmentId: string;
+      flowId?: string;
+      status?: string;
+      limit?: number;
+      before?: string;
+      withRecord?: boolean;
+    }): Promise<Run[]>;
     /** Deletes runs of the environment that started before `before` (ISO); returns how many. */
     prune(environmentId: string, before: string): Promise<number>;
   };

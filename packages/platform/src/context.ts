@@ -3,7 +3,16 @@
  * generator, plus small helpers (current instant as ISO string, actor lookup).
  */
 import { randomUUID } from 'node:crypto';
-import { forbidden, notFound, type AuditEvent, type Clock, type IdGenerator, type Principal, type Repositories, type Store } from '@patchbay/core';
+import {
+  forbidden,
+  notFound,
+  type AuditEvent,
+  type Clock,
+  type IdGenerator,
+  type Principal,
+  type Repositories,
+  type Store,
+} from '@patchbay/core';
 import type { SecretVault } from './secrets/vault.js';
 
 /** The name of the local administrator principal created with every store. */

@@ -4,7 +4,15 @@
  * with {@link createPlatform} (tests, embedding).
  */
 import { join } from 'node:path';
-import { isPatchbayError, secretError, type Clock, type DataKeyRecord, type IdGenerator, type Repositories, type Store } from '@patchbay/core';
+import {
+  isPatchbayError,
+  secretError,
+  type Clock,
+  type DataKeyRecord,
+  type IdGenerator,
+  type Repositories,
+  type Store,
+} from '@patchbay/core';
 import { openStore } from '@patchbay/storage';
 import { LOCAL_ADMIN, PlatformContext, systemClock, uuidIds } from './context.js';
 import { loadKeyring, type Keyring } from './secrets/keyring.js';
@@ -136,7 +144,13 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
       }
       throw e;
     }
-    return await createPlatform({ store, keyring, env: options.env ?? {}, ...(options.clock ? { clock: options.clock } : {}), ...(options.ids ? { ids: options.ids } : {}) });
+    return await createPlatform({
+      store,
+      keyring,
+      env: options.env ?? {},
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.ids ? { ids: options.ids } : {}),
+    });
   } catch (e) {
     await store.close();
     throw e;
@@ -148,7 +162,8 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
  * so a wrong or regenerated master key is reported at start (exit 6), not at the first secret.
  */
 function checkKeyring(keyring: Keyring, dataKeys: readonly DataKeyRecord[]): Keyring {
-  const missing = (k: Keyring): string[] => [...new Set(dataKeys.map((d) => d.masterKeyId))].filter((id) => !k.keys.some((m) => m.id === id));
+  const missing = (k: Keyring): string[] =>
+    [...new Set(dataKeys.map((d) => d.masterKeyId))].filter((id) => !k.keys.some((m) => m.id === id));
   let ring = keyring;
   if (missing(ring).length > 0) ring = ring.reload();
   const unknown = missing(ring);

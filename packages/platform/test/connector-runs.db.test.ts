@@ -222,15 +222,13 @@ describe(`connector actions through connection references (${process.env['PATCHB
           rebind = undefined;
           await f();
         }
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              message: `${r.query.get('salutation')}, ${r.query.get('name')}!`,
-              keyName,
-              served: s.received.length,
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            message: `${r.query.get('salutation')}, ${r.query.get('name')}!`,
+            keyName,
+            served: s.received.length,
+          }),
+        );
       });
       servers.push(s);
       return s;

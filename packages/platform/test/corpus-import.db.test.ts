@@ -19,7 +19,15 @@ const manifest = JSON.parse(readFileSync(join(corpus, 'MANIFEST.json'), 'utf8'))
 };
 const solutions = manifest.items.filter((i) => i.kind === 'unpacked-solution' || i.kind === 'solution-zip');
 
-const VALUE: Record<string, string> = { Number: '1', Boolean: 'true', JSON: '{}', String: 'value', DataSource: 'value', Secret: 'value', Unknown: 'value' };
+const VALUE: Record<string, string> = {
+  Number: '1',
+  Boolean: 'true',
+  JSON: '{}',
+  String: 'value',
+  DataSource: 'value',
+  Secret: 'value',
+  Unknown: 'value',
+};
 const PACKAGE_INHERENT = new Set(['reference_missing', 'child_flow_missing', 'embeds_connection', 'child_flow_off']);
 
 let p: Platform;
@@ -34,7 +42,10 @@ async function prepare(env: string, pkg: SolutionPackage) {
   const plan = await p.solutions.plan({ environment: env, package: pkg, addMissingConnectors: true });
   for (const c of plan.connectors) if (c.status === 'add') await p.connectors.add({ environment: env, id: c.id });
   const json = {
-    EnvironmentVariables: pkg.environmentVariables.map((v) => ({ SchemaName: v.schemaName, Value: v.defaultValue ? '' : VALUE[v.type] })),
+    EnvironmentVariables: pkg.environmentVariables.map((v) => ({
+      SchemaName: v.schemaName,
+      Value: v.defaultValue ? '' : VALUE[v.type],
+    })),
     ConnectionReferences: [] as Array<{ LogicalName: string; ConnectionId: string; ConnectorId: string }>,
   };
   return { json };
@@ -43,7 +54,10 @@ async function prepare(env: string, pkg: SolutionPackage) {
 describe(`importing the corpus (${process.env['PATCHBAY_TEST_STORE']})`, () => {
   it.each(solutions.map((s) => [s.path]))('%s', async (path) => {
     const pkg = await readSolution(join(corpus, path));
-    const env = path.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+    const env = path
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60);
     await p.environments.create({ name: env });
     const { json } = await prepare(env, pkg);
     // A first import without bindings installs the package's custom connectors; then connections
@@ -58,28 +72,34 @@ describe(`importing the corpus (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     }
     const plan = await p.solutions.plan({ environment: env, package: pkg });
     for (const r of plan.references) {
-      const conn = await p.connections.create({ environment: env, connector: r.connector, displayName: `${r.connector} for ${r.logicalName}` }).catch(async (e: { code?: string }) => {
-        if (e.code !== 'CONNECTION_PARAMETER_REQUIRED' && e.code !== 'CONNECTION_PARAMETER_SET_REQUIRED') throw e;
-        // custom connectors with required secrets: give every required secure parameter a value
-        const connector = await p.connectors.get(env, r.connector);
-        const sets = connector.definition?.connectionParameterSets?.values ?? [];
-        const params = sets[0]?.parameters ?? connector.definition?.connectionParameters ?? {};
-        const secretParameters: Record<string, string> = {};
-        const parameters: Record<string, string> = {};
-        for (const [k, v] of Object.entries(params)) {
-          if (v.type === 'securestring') secretParameters[k] = 'secret';
-          else if (v.type === 'string') parameters[k] = v.uiDefinition?.constraints?.allowedValues?.[0]?.value ?? 'x';
-        }
-        return p.connections.create({
-          environment: env,
-          connector: r.connector,
-          displayName: r.logicalName,
-          ...(sets[0] ? { parameterSet: sets[0].name } : {}),
-          parameters,
-          secretParameters,
+      const conn = await p.connections
+        .create({ environment: env, connector: r.connector, displayName: `${r.connector} for ${r.logicalName}` })
+        .catch(async (e: { code?: string }) => {
+          if (e.code !== 'CONNECTION_PARAMETER_REQUIRED' && e.code !== 'CONNECTION_PARAMETER_SET_REQUIRED') throw e;
+          // custom connectors with required secrets: give every required secure parameter a value
+          const connector = await p.connectors.get(env, r.connector);
+          const sets = connector.definition?.connectionParameterSets?.values ?? [];
+          const params = sets[0]?.parameters ?? connector.definition?.connectionParameters ?? {};
+          const secretParameters: Record<string, string> = {};
+          const parameters: Record<string, string> = {};
+          for (const [k, v] of Object.entries(params)) {
+            if (v.type === 'securestring') secretParameters[k] = 'secret';
+            else if (v.type === 'string') parameters[k] = v.uiDefinition?.constraints?.allowedValues?.[0]?.value ?? 'x';
+          }
+          return p.connections.create({
+            environment: env,
+            connector: r.connector,
+            displayName: r.logicalName,
+            ...(sets[0] ? { parameterSet: sets[0].name } : {}),
+            parameters,
+            secretParameters,
+          });
         });
+      json.ConnectionReferences.push({
+        LogicalName: r.logicalName,
+        ConnectionId: conn.id,
+        ConnectorId: `/providers/Microsoft.PowerApps/apis/${connectorIdFromApiId(pkg.connectionReferences.find((c) => c.logicalName === r.logicalName)!.connectorId)}`,
       });
-      json.ConnectionReferences.push({ LogicalName: r.logicalName, ConnectionId: conn.id, ConnectorId: `/providers/Microsoft.PowerApps/apis/${connectorIdFromApiId(pkg.connectionReferences.find((c) => c.logicalName === r.logicalName)!.connectorId)}` });
     }
     const result = await p.solutions.import({
       environment: env,
@@ -100,7 +120,10 @@ describe(`importing the corpus (${process.env['PATCHBAY_TEST_STORE']})`, () => {
         expect(f.reasons[0]?.code).toBe('turned_off');
       } else if (f.state !== 'On') {
         // only what the package itself lacks may keep an exported-On flow Off
-        expect(f.reasons.map((r) => r.code).filter((c) => !PACKAGE_INHERENT.has(c)), `${pf.name}: ${JSON.stringify(f.reasons)}`).toEqual([]);
+        expect(
+          f.reasons.map((r) => r.code).filter((c) => !PACKAGE_INHERENT.has(c)),
+          `${pf.name}: ${JSON.stringify(f.reasons)}`,
+        ).toEqual([]);
       }
     }
     const vars = await p.store.repos.environmentVariables.listDefinitions((await p.environments.get(env)).id);

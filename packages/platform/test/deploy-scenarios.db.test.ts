@@ -34,7 +34,11 @@ const settings = (refs: Record<string, string>, vars: Record<string, string> = {
   parseDeploymentSettings(
     JSON.stringify({
       EnvironmentVariables: Object.entries(vars).map(([SchemaName, Value]) => ({ SchemaName, Value })),
-      ConnectionReferences: Object.entries(refs).map(([LogicalName, ConnectionId]) => ({ LogicalName, ConnectionId, ConnectorId: '' })),
+      ConnectionReferences: Object.entries(refs).map(([LogicalName, ConnectionId]) => ({
+        LogicalName,
+        ConnectionId,
+        ConnectorId: '',
+      })),
     }),
     { file: 'deploymentSettings.json' },
   );
@@ -90,7 +94,11 @@ describe(`solution deployment (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const before = await p.flows.list('test');
     const used = async () =>
       Promise.all(
-        (await p.flows.list('test')).map(async (f) => (await resolveConnection({ repos: p.store.repos, flow: f, connectionKey: f.connections[0]!.key })).connection.id),
+        (await p.flows.list('test')).map(
+          async (f) =>
+            (await resolveConnection({ repos: p.store.repos, flow: f, connectionKey: f.connections[0]!.key }))
+              .connection.id,
+        ),
       );
     expect(await used()).toEqual([first.id, first.id]);
     const r = await p.references.bind({ environment: 'test', logicalName: REF, connectionId: second.id });
@@ -130,12 +138,24 @@ describe(`solution deployment (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     await p.connectors.add({ environment: 'test', id: 'shared_sharepointonline' });
     const plan = await p.solutions.plan({ environment: 'test', package: pkg });
     expect(plan.exitCode).toBe(3);
-    expect(plan.blockingProblem).toMatchObject({ code: 'VARIABLE_VALUE_MISSING', details: { variable: 'pnp_ev_site' } });
+    expect(plan.blockingProblem).toMatchObject({
+      code: 'VARIABLE_VALUE_MISSING',
+      details: { variable: 'pnp_ev_site' },
+    });
     expect(plan.variables.find((v) => v.schemaName === 'pnp_ev_site')).toMatchObject({ value: { source: 'missing' } });
-    expect(plan.problems.filter((x) => x.code === 'VARIABLE_VALUE_MISSING').map((x) => x.details['variable'])).toEqual(['pnp_ev_site']);
-    const ok = await p.solutions.plan({ environment: 'test', package: pkg, settings: settings({}, { pnp_ev_site: 'https://contoso.sharepoint.com/sites/x' }) });
+    expect(plan.problems.filter((x) => x.code === 'VARIABLE_VALUE_MISSING').map((x) => x.details['variable'])).toEqual([
+      'pnp_ev_site',
+    ]);
+    const ok = await p.solutions.plan({
+      environment: 'test',
+      package: pkg,
+      settings: settings({}, { pnp_ev_site: 'https://contoso.sharepoint.com/sites/x' }),
+    });
     expect(ok.exitCode).toBe(0);
-    expect(ok.variables.find((v) => v.schemaName === 'pnp_ev_site')?.value).toEqual({ source: 'settings', value: 'https://contoso.sharepoint.com/sites/x' });
+    expect(ok.variables.find((v) => v.schemaName === 'pnp_ev_site')?.value).toEqual({
+      source: 'settings',
+      value: 'https://contoso.sharepoint.com/sites/x',
+    });
   });
 
   it('c. the deploying service principal cannot use the named connection: exit 4 naming both; after sharing CanUse the import succeeds', async () => {
@@ -145,14 +165,23 @@ describe(`solution deployment (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const s = settings({ [REF]: conn.id });
     const plan = await p.solutions.plan({ environment: 'test', package: demo, settings: s, actor: 'deploy-sp' });
     expect(plan.exitCode).toBe(4);
-    expect(plan.blockingProblem).toMatchObject({ code: 'BINDING_NOT_PERMITTED', details: { connection: conn.id, principal: 'deploy-sp' } });
-    await expect(p.solutions.import({ environment: 'test', package: demo, settings: s, actor: 'deploy-sp' })).rejects.toMatchObject({
+    expect(plan.blockingProblem).toMatchObject({
+      code: 'BINDING_NOT_PERMITTED',
+      details: { connection: conn.id, principal: 'deploy-sp' },
+    });
+    await expect(
+      p.solutions.import({ environment: 'test', package: demo, settings: s, actor: 'deploy-sp' }),
+    ).rejects.toMatchObject({
       code: 'BINDING_NOT_PERMITTED',
       category: 'permission',
     });
     await p.connections.share({ id: conn.id, with: 'deploy-sp', role: 'CanUse', actor: 'alice' });
     const result = await p.solutions.import({ environment: 'test', package: demo, settings: s, actor: 'deploy-sp' });
-    expect(result.plan.references[0]?.binding).toMatchObject({ action: 'bind', connectionId: conn.id, source: 'settings' });
+    expect(result.plan.references[0]?.binding).toMatchObject({
+      action: 'bind',
+      connectionId: conn.id,
+      source: 'settings',
+    });
     expect((await p.references.get('test', REF)).connectionId).toBe(conn.id);
   });
 
@@ -161,7 +190,9 @@ describe(`solution deployment (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const mine = await greetingConnection('test', 'alice', 'alice-key');
     await p.references.bind({ environment: 'test', logicalName: REF, connectionId: mine.id, actor: 'alice' });
     const theirs = await greetingConnection('test', 'admin', 'admin-key');
-    await expect(p.references.bind({ environment: 'test', logicalName: REF, connectionId: theirs.id, actor: 'alice' })).rejects.toMatchObject({
+    await expect(
+      p.references.bind({ environment: 'test', logicalName: REF, connectionId: theirs.id, actor: 'alice' }),
+    ).rejects.toMatchObject({
       code: 'BINDING_NOT_PERMITTED',
       category: 'permission',
     });
@@ -176,7 +207,11 @@ describe(`solution deployment (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const v2: SolutionPackage = { ...demo, manifest: { ...demo.manifest, version: '1.0.0.1' } };
     const result = await p.solutions.import({ environment: 'test', package: v2 });
     expect(result.plan.solution).toMatchObject({ action: 'upgrade', installedVersion: '1.0.0.0', version: '1.0.0.1' });
-    expect(result.plan.references[0]?.binding).toMatchObject({ action: 'keep', connectionId: conn.id, source: 'existing' });
+    expect(result.plan.references[0]?.binding).toMatchObject({
+      action: 'keep',
+      connectionId: conn.id,
+      source: 'existing',
+    });
     expect((await p.references.get('test', REF)).connectionId).toBe(conn.id);
     expect(result.flows.map((f) => [f.name, f.state])).toEqual([
       ['Greet caller', 'On'],
@@ -227,7 +262,12 @@ describe(`solution deployment (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const pkg = await readSolution(join(corpus, 'solutions/unpacked/power-platform-blog-updates'));
     const plan = await p.solutions.plan({ environment: 'test', package: pkg });
     expect(plan.exitCode).toBe(3);
-    expect(plan.connectors.filter((c) => c.status === 'missing').map((c) => c.id).sort()).toEqual(['shared_office365', 'shared_rss']);
+    expect(
+      plan.connectors
+        .filter((c) => c.status === 'missing')
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(['shared_office365', 'shared_rss']);
     const result = await p.solutions.import({ environment: 'test', package: pkg, addMissingConnectors: true });
     expect(result.plan.connectors.map((c) => c.status)).toEqual(['add', 'add']);
     expect((await p.connectors.get('test', 'shared_rss')).kind).toBe('idOnly');

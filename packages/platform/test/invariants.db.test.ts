@@ -43,12 +43,16 @@ describe('invariant 1: a reference binds only to a connection of the same connec
     const good = await conn('dev', 'admin');
     await p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: good.id });
     const sp = await conn('dev', 'admin', 'shared_sharepointonline');
-    await expect(p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: sp.id })).rejects.toMatchObject({
+    await expect(
+      p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: sp.id }),
+    ).rejects.toMatchObject({
       code: 'BINDING_CONNECTOR_MISMATCH',
       category: 'conflict',
     });
     const other = await conn('test', 'admin');
-    await expect(p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: other.id })).rejects.toMatchObject({
+    await expect(
+      p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: other.id }),
+    ).rejects.toMatchObject({
       code: 'BINDING_ENVIRONMENT_MISMATCH',
     });
     expect((await p.references.get('dev', 'PFX_OUTLOOK')).connectionId).toBe(good.id);
@@ -63,11 +67,18 @@ describe('invariant 2: binding requires the actor to own the connection or hold 
       p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: bobs.id, actor: 'alice' }),
     ).rejects.toMatchObject({ code: 'BINDING_NOT_PERMITTED', category: 'permission' });
     expect((await p.references.get('dev', 'pfx_Outlook')).connectionId).toBeNull();
-    await expect(p.connections.share({ id: bobs.id, with: 'deploy-sp', role: 'CanUse', actor: 'alice' })).rejects.toMatchObject({
+    await expect(
+      p.connections.share({ id: bobs.id, with: 'deploy-sp', role: 'CanUse', actor: 'alice' }),
+    ).rejects.toMatchObject({
       code: 'SHARE_NOT_PERMITTED',
     });
     await p.connections.share({ id: bobs.id, with: 'alice', role: 'CanUse', actor: 'bob' });
-    const r = await p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: bobs.id, actor: 'alice' });
+    const r = await p.references.bind({
+      environment: 'dev',
+      logicalName: 'pfx_Outlook',
+      connectionId: bobs.id,
+      actor: 'alice',
+    });
     expect(r.reference.connectionId).toBe(bobs.id);
   });
 });
@@ -81,7 +92,15 @@ describe('invariant 3: a flow is On only if every reference is bound and usable 
       id: '11111111-1111-1111-1111-111111111111',
       name: 'Two refs',
       owner: 'alice',
-      connections: [o365(), { key: 'shared_sharepointonline', logicalName: 'pfx_Sp', runtimeSource: 'embedded', connectorId: 'shared_sharepointonline' }],
+      connections: [
+        o365(),
+        {
+          key: 'shared_sharepointonline',
+          logicalName: 'pfx_Sp',
+          runtimeSource: 'embedded',
+          connectorId: 'shared_sharepointonline',
+        },
+      ],
     });
     expect(flow.state).toBe('Off');
     expect(flow.reasons.map((r) => [r.code, r.reference])).toEqual([
@@ -94,7 +113,9 @@ describe('invariant 3: a flow is On only if every reference is bound and usable 
     const alices = await conn('dev', 'alice', 'shared_sharepointonline');
     await p.references.bind({ environment: 'dev', logicalName: 'pfx_Sp', connectionId: alices.id, actor: 'alice' });
     let f = await p.flows.get('dev', 'Two refs');
-    expect(f.reasons.map((r) => [r.code, r.reference, r.connectionId])).toEqual([['not_shared_with_owner', 'pfx_Outlook', bobs.id]]);
+    expect(f.reasons.map((r) => [r.code, r.reference, r.connectionId])).toEqual([
+      ['not_shared_with_owner', 'pfx_Outlook', bobs.id],
+    ]);
     await p.connections.share({ id: bobs.id, with: 'alice', role: 'CanUse', actor: 'bob' });
     f = await p.flows.get('dev', 'Two refs');
     expect(f.state).toBe('On');
@@ -111,7 +132,13 @@ describe('invariant 3: a flow is On only if every reference is bound and usable 
     await p.references.create({ environment: 'dev', logicalName: 'pfx_Outlook', connector: 'shared_office365' });
     const c = await conn('dev', 'alice');
     await p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: c.id, actor: 'alice' });
-    await seedFlow(p, { environment: 'dev', id: '22222222-2222-2222-2222-222222222222', name: 'F', owner: 'alice', connections: [o365()] });
+    await seedFlow(p, {
+      environment: 'dev',
+      id: '22222222-2222-2222-2222-222222222222',
+      name: 'F',
+      owner: 'alice',
+      connections: [o365()],
+    });
     const off = await p.flows.turnOff({ environment: 'dev', flow: 'F' });
     expect(off.flow.state).toBe('Off');
     expect(off.flow.reasons[0]?.code).toBe('turned_off');
@@ -127,7 +154,13 @@ describe('invariant 4: re-binding changes what flows call next and modifies no f
     const first = await conn('dev', 'alice', 'shared_office365', 'first');
     const second = await conn('dev', 'alice', 'shared_office365', 'second');
     await p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: first.id, actor: 'alice' });
-    const a = await seedFlow(p, { environment: 'dev', id: '33333333-3333-3333-3333-333333333333', name: 'A', owner: 'alice', connections: [o365()] });
+    const a = await seedFlow(p, {
+      environment: 'dev',
+      id: '33333333-3333-3333-3333-333333333333',
+      name: 'A',
+      owner: 'alice',
+      connections: [o365()],
+    });
     const b = await seedFlow(p, {
       environment: 'dev',
       id: '44444444-4444-4444-4444-444444444444',
@@ -136,13 +169,21 @@ describe('invariant 4: re-binding changes what flows call next and modifies no f
       connections: [o365('shared_office365_1')],
     });
     const before = await p.flows.list('dev');
-    const resolveA = async () => (await resolveConnection({ repos: p.store.repos, flow: a, connectionKey: 'shared_office365' })).connection.id;
+    const resolveA = async () =>
+      (await resolveConnection({ repos: p.store.repos, flow: a, connectionKey: 'shared_office365' })).connection.id;
     expect(await resolveA()).toBe(first.id);
-    const rebound = await p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: second.id, actor: 'alice' });
+    const rebound = await p.references.bind({
+      environment: 'dev',
+      logicalName: 'pfx_Outlook',
+      connectionId: second.id,
+      actor: 'alice',
+    });
     expect(rebound.previousConnectionId).toBe(first.id);
     expect(rebound.usages.map((u) => u.flowName).sort()).toEqual(['A', 'B']);
     expect(await resolveA()).toBe(second.id);
-    expect((await resolveConnection({ repos: p.store.repos, flow: b, connectionKey: 'shared_office365_1' })).connection.id).toBe(second.id);
+    expect(
+      (await resolveConnection({ repos: p.store.repos, flow: b, connectionKey: 'shared_office365_1' })).connection.id,
+    ).toBe(second.id);
     const after = await p.flows.list('dev');
     expect(after.map((f) => [f.id, f.modifiedOn, JSON.stringify(f.definition)])).toEqual(
       before.map((f) => [f.id, f.modifiedOn, JSON.stringify(f.definition)]),
@@ -160,8 +201,14 @@ describe('invariant 5: secrets never leave the environment', () => {
       definition: {
         openApi: { swagger: '2.0', info: { title: 'Demo', version: '1' }, paths: {} },
         connectionParameters: {
-          api_key: { type: 'securestring', uiDefinition: { displayName: 'API key', constraints: { required: 'true' } } },
-          region: { type: 'string', uiDefinition: { constraints: { allowedValues: [{ value: 'eu' }, { value: 'us' }] } } },
+          api_key: {
+            type: 'securestring',
+            uiDefinition: { displayName: 'API key', constraints: { required: 'true' } },
+          },
+          region: {
+            type: 'string',
+            uiDefinition: { constraints: { allowedValues: [{ value: 'eu' }, { value: 'us' }] } },
+          },
         },
         policyTemplateInstances: [],
       },
@@ -195,11 +242,22 @@ describe('invariant 5: secrets never leave the environment', () => {
 
 describe('invariant 6: service principals own connections and flows', () => {
   it('lets a service principal own a connection and a flow that is On', async () => {
-    await p.references.create({ environment: 'dev', logicalName: 'pfx_Outlook', connector: 'shared_office365', actor: 'deploy-sp' });
+    await p.references.create({
+      environment: 'dev',
+      logicalName: 'pfx_Outlook',
+      connector: 'shared_office365',
+      actor: 'deploy-sp',
+    });
     const c = await conn('dev', 'deploy-sp');
     expect(c.ownerId).toBe((await p.principals.get('deploy-sp')).id);
     await p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: c.id, actor: 'deploy-sp' });
-    const f = await seedFlow(p, { environment: 'dev', id: '55555555-5555-5555-5555-555555555555', name: 'SP flow', owner: 'deploy-sp', connections: [o365()] });
+    const f = await seedFlow(p, {
+      environment: 'dev',
+      id: '55555555-5555-5555-5555-555555555555',
+      name: 'SP flow',
+      owner: 'deploy-sp',
+      connections: [o365()],
+    });
     expect(f.state).toBe('On');
     const bobs = await conn('dev', 'bob');
     await p.connections.transfer({ id: bobs.id, to: 'deploy-sp', actor: 'bob' });
@@ -213,9 +271,17 @@ describe('invariant 7: deleting or disabling what others depend on is refused or
     const c = await conn('dev', 'bob');
     await p.connections.share({ id: c.id, with: 'alice', role: 'CanUse', actor: 'bob' });
     await p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: c.id, actor: 'alice' });
-    await seedFlow(p, { environment: 'dev', id: '66666666-6666-6666-6666-666666666666', name: 'Uses bob', owner: 'alice', connections: [o365()] });
+    await seedFlow(p, {
+      environment: 'dev',
+      id: '66666666-6666-6666-6666-666666666666',
+      name: 'Uses bob',
+      owner: 'alice',
+      connections: [o365()],
+    });
     const disabled = await p.principals.disable({ name: 'bob' });
-    expect(disabled.flows).toMatchObject([{ name: 'Uses bob', environment: 'dev', from: 'On', to: 'Off', reasons: [{ code: 'owner_disabled' }] }]);
+    expect(disabled.flows).toMatchObject([
+      { name: 'Uses bob', environment: 'dev', from: 'On', to: 'Off', reasons: [{ code: 'owner_disabled' }] },
+    ]);
     await p.connections.transfer({ id: c.id, to: 'deploy-sp' });
     await p.connections.share({ id: c.id, with: 'alice', role: 'CanUse', actor: 'deploy-sp' });
     expect((await p.flows.get('dev', 'Uses bob')).state).toBe('On');
@@ -225,12 +291,20 @@ describe('invariant 7: deleting or disabling what others depend on is refused or
     await p.references.create({ environment: 'dev', logicalName: 'pfx_Outlook', connector: 'shared_office365' });
     const c = await conn('dev', 'admin');
     await p.references.bind({ environment: 'dev', logicalName: 'pfx_Outlook', connectionId: c.id });
-    await seedFlow(p, { environment: 'dev', id: '77777777-7777-7777-7777-777777777777', name: 'Dep', owner: 'admin', connections: [o365()] });
+    await seedFlow(p, {
+      environment: 'dev',
+      id: '77777777-7777-7777-7777-777777777777',
+      name: 'Dep',
+      owner: 'admin',
+      connections: [o365()],
+    });
     await expect(p.connections.delete({ id: c.id })).rejects.toMatchObject({
       code: 'CONNECTION_IN_USE',
       details: { references: ['pfx_Outlook'], flows: [{ name: 'Dep' }] },
     });
-    await expect(p.references.delete({ environment: 'dev', logicalName: 'pfx_Outlook' })).rejects.toMatchObject({ code: 'REFERENCE_IN_USE' });
+    await expect(p.references.delete({ environment: 'dev', logicalName: 'pfx_Outlook' })).rejects.toMatchObject({
+      code: 'REFERENCE_IN_USE',
+    });
     const forced = await p.connections.delete({ id: c.id, force: true });
     expect(forced.unboundReferences).toEqual(['pfx_Outlook']);
     expect(forced.flows).toMatchObject([{ name: 'Dep', from: 'On', to: 'Off', reasons: [{ code: 'unbound' }] }]);

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Platform } from '@patchbay/platform';
 import { toConnectorDefinition } from '@patchbay/platform';
-import { parseDeploymentSettings, readCustomConnectorFolder, readSolution, type SolutionPackage } from '@patchbay/solution';
+import {
+  parseDeploymentSettings,
+  readCustomConnectorFolder,
+  readSolution,
+  type SolutionPackage,
+} from '@patchbay/solution';
 import { testPlatform } from '../../../test-support/platform.js';
 import { CORPUS_DIR } from '../../../test-support/shared.js';
 
@@ -24,7 +29,13 @@ beforeEach(async () => {
 afterEach(async () => cleanup());
 
 const greeting = (key: string) =>
-  p.connections.create({ environment: 'test', connector: 'pbdemo_greetingapi', displayName: key, parameters: { host: 'h' }, secretParameters: { api_key: key } });
+  p.connections.create({
+    environment: 'test',
+    connector: 'pbdemo_greetingapi',
+    displayName: key,
+    parameters: { host: 'h' },
+    secretParameters: { api_key: key },
+  });
 
 describe(`regressions (${process.env['PATCHBAY_TEST_STORE']})`, () => {
   it('plan blocks settings entries that repeat a logical or schema name ignoring case', async () => {
@@ -47,7 +58,9 @@ describe(`regressions (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const plan = await p.solutions.plan({ environment: 'test', package: demo, settings });
     expect(plan.exitCode).toBe(3);
     expect(plan.problems.map((x) => x.code)).toEqual(['SETTINGS_DUPLICATE_ENTRY', 'SETTINGS_DUPLICATE_ENTRY']);
-    await expect(p.solutions.import({ environment: 'test', package: demo, settings })).rejects.toMatchObject({ code: 'SETTINGS_DUPLICATE_ENTRY' });
+    await expect(p.solutions.import({ environment: 'test', package: demo, settings })).rejects.toMatchObject({
+      code: 'SETTINGS_DUPLICATE_ENTRY',
+    });
   });
 
   it('an upgrade that changes the connector of a bound reference is blocked (invariant 1 holds)', async () => {
@@ -63,7 +76,10 @@ describe(`regressions (${process.env['PATCHBAY_TEST_STORE']})`, () => {
       }),
     };
     const plan = await p.solutions.plan({ environment: 'test', package: v2, addMissingConnectors: true });
-    expect(plan.blockingProblem).toMatchObject({ code: 'REFERENCE_CONNECTOR_CHANGED', details: { reference: REF, from: 'pbdemo_greetingapi', to: 'shared_office365', connection: c.id } });
+    expect(plan.blockingProblem).toMatchObject({
+      code: 'REFERENCE_CONNECTOR_CHANGED',
+      details: { reference: REF, from: 'pbdemo_greetingapi', to: 'shared_office365', connection: c.id },
+    });
     expect(plan.exitCode).toBe(3);
     expect((await p.references.get('test', REF)).connectorId).toBe('pbdemo_greetingapi');
   });
@@ -71,10 +87,21 @@ describe(`regressions (${process.env['PATCHBAY_TEST_STORE']})`, () => {
   it('connection parameters: an empty required value is missing, a declared default applies, transfer to the owner is refused', async () => {
     await p.solutions.import({ environment: 'test', package: demo });
     await expect(
-      p.connections.create({ environment: 'test', connector: 'pbdemo_greetingapi', displayName: 'e', parameters: { host: '' }, secretParameters: { api_key: 'k' } }),
+      p.connections.create({
+        environment: 'test',
+        connector: 'pbdemo_greetingapi',
+        displayName: 'e',
+        parameters: { host: '' },
+        secretParameters: { api_key: 'k' },
+      }),
     ).rejects.toMatchObject({ code: 'CONNECTION_PARAMETER_REQUIRED', details: { parameter: 'host' } });
     const odn = await readCustomConnectorFolder(join(CORPUS_DIR, 'connectors/Open-Data-Network'));
-    await p.connectors.install({ environment: 'test', id: 'odn', displayName: 'ODN', definition: toConnectorDefinition(odn) });
+    await p.connectors.install({
+      environment: 'test',
+      id: 'odn',
+      displayName: 'ODN',
+      definition: toConnectorDefinition(odn),
+    });
     const c = await p.connections.create({
       environment: 'test',
       connector: 'odn',
@@ -83,9 +110,23 @@ describe(`regressions (${process.env['PATCHBAY_TEST_STORE']})`, () => {
       secretParameters: { api_key: 'token' },
     });
     expect(c.parameters).toEqual({ environment: 'api.us.socrata.com' });
-    await expect(p.connections.transfer({ id: c.id, to: 'admin' })).rejects.toMatchObject({ code: 'TRANSFER_TO_OWNER', category: 'conflict' });
-    await expect(p.connections.unshare({ id: c.id, with: 'bob' })).rejects.toMatchObject({ code: 'SHARE_NOT_FOUND', category: 'not-found' });
-    await expect(p.connections.create({ environment: 'test', connector: 'odn', displayName: ' ', parameterSet: 'api-auth', secretParameters: { api_key: 't' } })).rejects.toMatchObject({
+    await expect(p.connections.transfer({ id: c.id, to: 'admin' })).rejects.toMatchObject({
+      code: 'TRANSFER_TO_OWNER',
+      category: 'conflict',
+    });
+    await expect(p.connections.unshare({ id: c.id, with: 'bob' })).rejects.toMatchObject({
+      code: 'SHARE_NOT_FOUND',
+      category: 'not-found',
+    });
+    await expect(
+      p.connections.create({
+        environment: 'test',
+        connector: 'odn',
+        displayName: ' ',
+        parameterSet: 'api-auth',
+        secretParameters: { api_key: 't' },
+      }),
+    ).rejects.toMatchObject({
       code: 'CONNECTION_NAME_REQUIRED',
       category: 'invalid',
     });

@@ -14,7 +14,8 @@ const flowFile = (actions: Record<string, unknown>) => ({
   properties: {
     connectionReferences: {},
     definition: {
-      $schema: 'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#',
+      $schema:
+        'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#',
       contentVersion: '1.0.0.0',
       triggers: { manual: { type: 'Request', kind: 'Http', inputs: { schema: {} } } },
       actions,
@@ -38,7 +39,10 @@ describe(`run history (${process.env['PATCHBAY_TEST_STORE']})`, () => {
       owner: 'admin',
       connections: [],
       definition: flowFile({
-        Big: { type: 'Compose', inputs: "@concat(string(triggerBody()?['n']), join(createArray('x','x'), ''), substring('0123456789', 0, 1))" },
+        Big: {
+          type: 'Compose',
+          inputs: "@concat(string(triggerBody()?['n']), join(createArray('x','x'), ''), substring('0123456789', 0, 1))",
+        },
         Huge: { runAfter: { Big: ['Succeeded'] }, type: 'Compose', inputs: "@triggerBody()?['blob']" },
         Secret: {
           runAfter: { Huge: ['Succeeded'] },
@@ -50,21 +54,37 @@ describe(`run history (${process.env['PATCHBAY_TEST_STORE']})`, () => {
           runAfter: { Secret: ['Succeeded'] },
           type: 'Foreach',
           foreach: '@createArray(1,2,3)',
-          actions: { Each: { type: 'Compose', inputs: '@items(\'Loop\')' } },
+          actions: { Each: { type: 'Compose', inputs: "@items('Loop')" } },
         },
-        Answer: { runAfter: { Loop: ['Succeeded'] }, type: 'Response', kind: 'Http', inputs: { statusCode: 201, body: { ok: true } } },
+        Answer: {
+          runAfter: { Loop: ['Succeeded'] },
+          type: 'Response',
+          kind: 'Http',
+          inputs: { statusCode: 201, body: { ok: true } },
+        },
       }),
     });
     const blob = 'z'.repeat(200 * 1024);
-    const { run } = await p.runs.run({ environment: 'dev', flow: 'History', trigger: { body: { n: 1, blob, password: 'hunter2-very-secret' } } });
+    const { run } = await p.runs.run({
+      environment: 'dev',
+      flow: 'History',
+      trigger: { body: { n: 1, blob, password: 'hunter2-very-secret' } },
+    });
     const stored = await p.runs.get(run.id);
-    expect(stored).toMatchObject({ status: 'Succeeded', flowName: 'History', response: { statusCode: 201, body: { ok: true } } });
+    expect(stored).toMatchObject({
+      status: 'Succeeded',
+      flowName: 'History',
+      response: { statusCode: 201, body: { ok: true } },
+    });
     const rec = stored.record as RunRecord;
     const byName = (n: string) => rec.actions.filter((a) => a.name === n);
     expect(byName('Big')[0]).toMatchObject({ status: 'Succeeded', outputs: '1xx0' });
     expect(typeof byName('Big')[0]?.durationMs).toBe('number');
     expect(byName('Huge')[0]?.outputs).toMatchObject({ $truncated: true, size: blob.length + 2 });
-    expect(byName('Secret')[0]).toMatchObject({ inputs: '[redacted: secure data]', outputs: '[redacted: secure data]' });
+    expect(byName('Secret')[0]).toMatchObject({
+      inputs: '[redacted: secure data]',
+      outputs: '[redacted: secure data]',
+    });
     expect(byName('Each').map((a) => a.repetition?.[0]?.index)).toEqual([0, 1, 2]);
     expect(byName('Loop')[0]?.iterations).toHaveLength(3);
     expect(JSON.stringify(stored)).not.toContain('hunter2-very-secret');
@@ -81,16 +101,25 @@ describe(`run history (${process.env['PATCHBAY_TEST_STORE']})`, () => {
       name: 'Echo',
       owner: 'admin',
       connections: [],
-      definition: flowFile({ Answer: { type: 'Response', kind: 'Http', inputs: { statusCode: 200, body: "@triggerBody()" } } }),
+      definition: flowFile({
+        Answer: { type: 'Response', kind: 'Http', inputs: { statusCode: 200, body: '@triggerBody()' } },
+      }),
     });
     const first = await p.runs.run({ environment: 'dev', flow: 'Echo', trigger: { body: { hello: 'world' } } });
     const again = await p.runs.resubmit({ id: first.run.id });
-    expect(again.run).toMatchObject({ status: 'Succeeded', resubmittedFrom: first.run.id, startedBy: 'resubmit', response: { body: { hello: 'world' } } });
+    expect(again.run).toMatchObject({
+      status: 'Succeeded',
+      resubmittedFrom: first.run.id,
+      startedBy: 'resubmit',
+      response: { body: { hello: 'world' } },
+    });
     const env = await p.environments.get('dev');
     await p.store.repos.runs.insert({ ...first.run, id: 'old-run', startTime: '2020-01-01T00:00:00.000Z' });
     expect(await p.runs.list({ environment: 'dev' })).toHaveLength(3);
     expect(await p.runs.prune({ environment: 'dev' })).toBe(1);
-    expect((await p.runs.list({ environment: 'dev' })).map((r) => r.id).sort()).toEqual([first.run.id, again.run.id].sort());
+    expect((await p.runs.list({ environment: 'dev' })).map((r) => r.id).sort()).toEqual(
+      [first.run.id, again.run.id].sort(),
+    );
     await p.environments.setPolicy({ environment: env.name, policy: { runRetentionDays: 0 } });
     expect(await p.runs.prune({ environment: 'dev' })).toBe(2);
   });

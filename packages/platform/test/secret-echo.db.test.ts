@@ -21,7 +21,13 @@ beforeEach(async () => {
     const key = String(r.headers['x-api-key']);
     res
       .writeHead(200, { 'content-type': 'application/json', 'x-echo-key': key })
-      .end(JSON.stringify({ message: `Hello ${r.query.get('name')}, your key is ${key}`, keyName: key, nested: { again: [key] } }));
+      .end(
+        JSON.stringify({
+          message: `Hello ${r.query.get('name')}, your key is ${key}`,
+          keyName: key,
+          nested: { again: [key] },
+        }),
+      );
   });
 });
 afterEach(async () => {
@@ -41,7 +47,11 @@ describe(`secrets echoed by a service (${process.env['PATCHBAY_TEST_STORE']})`, 
       secretParameters: { api_key: secret },
     });
     await p.references.bind({ environment: 'test', logicalName: 'pbdemo_GreetingApi', connectionId: c.id });
-    const { run, result } = await p.runs.run({ environment: 'test', flow: 'Greet caller', trigger: { body: { name: 'Ada' } } });
+    const { run, result } = await p.runs.run({
+      environment: 'test',
+      flow: 'Greet caller',
+      trigger: { body: { name: 'Ada' } },
+    });
     expect(result.status).toBe('Succeeded');
     expect(server.received[0]?.headers['x-api-key']).toBe(secret);
     expect(result.response?.body).toMatchObject({ greeting: 'Hello Ada, your key is ***', keyName: '***' });

@@ -29,7 +29,9 @@ beforeEach(async () => {
       displayName: 'API',
       definition: {
         openApi: { swagger: '2.0', info: { title: 'API', version: '1' }, paths: {} },
-        connectionParameters: { api_key: { type: 'securestring', uiDefinition: { constraints: { required: 'true' } } } },
+        connectionParameters: {
+          api_key: { type: 'securestring', uiDefinition: { constraints: { required: 'true' } } },
+        },
         policyTemplateInstances: [],
       },
     });
@@ -38,7 +40,12 @@ beforeEach(async () => {
 afterEach(async () => cleanup());
 
 const make = (env: string, value: string) =>
-  p.connections.create({ environment: env, connector: 'pfx_api', displayName: value.slice(0, 8), secretParameters: { api_key: value } });
+  p.connections.create({
+    environment: env,
+    connector: 'pfx_api',
+    displayName: value.slice(0, 8),
+    secretParameters: { api_key: value },
+  });
 
 describe(`secrets at rest (${process.env['PATCHBAY_TEST_STORE']})`, () => {
   it('creates the master key file with mode 0600 and refuses a key file others can read', () => {
@@ -48,8 +55,12 @@ describe(`secrets at rest (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const loose = mkdtempSync(join(tmpdir(), 'patchbay-loose-'));
     writeFileSync(join(loose, 'master.key'), Buffer.alloc(32, 1).toString('base64'));
     chmodSync(join(loose, 'master.key'), 0o644);
-    expect(() => loadKeyring({ env: {}, dataDir: loose })).toThrow(expect.objectContaining({ code: 'MASTER_KEY_FILE_INSECURE', category: 'secret' }));
-    expect(() => loadKeyring({ env: { PATCHBAY_MASTER_KEY: 'not-a-key' }, dataDir: loose })).toThrow(expect.objectContaining({ code: 'MASTER_KEY_INVALID' }));
+    expect(() => loadKeyring({ env: {}, dataDir: loose })).toThrow(
+      expect.objectContaining({ code: 'MASTER_KEY_FILE_INSECURE', category: 'secret' }),
+    );
+    expect(() => loadKeyring({ env: { PATCHBAY_MASTER_KEY: 'not-a-key' }, dataDir: loose })).toThrow(
+      expect.objectContaining({ code: 'MASTER_KEY_INVALID' }),
+    );
   });
 
   it('uses one data key per environment and records it on every secret', async () => {
@@ -72,7 +83,10 @@ describe(`secrets at rest (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const sa = (await store.repos.secrets.get(a.id, 'api_key'))!;
     const sb = (await store.repos.secrets.get(b.id, 'api_key'))!;
     await store.repos.secrets.put({ ...sa, ciphertext: sb.ciphertext });
-    await expect(p.vault.get(a.id, 'api_key')).rejects.toMatchObject({ code: 'SECRET_DECRYPT_FAILED', category: 'secret' });
+    await expect(p.vault.get(a.id, 'api_key')).rejects.toMatchObject({
+      code: 'SECRET_DECRYPT_FAILED',
+      category: 'secret',
+    });
     const raw = Buffer.from(sb.ciphertext, 'base64');
     raw[20] = (raw[20] ?? 0) ^ 0xff;
     await store.repos.secrets.put({ ...sb, ciphertext: raw.toString('base64') });
@@ -84,7 +98,12 @@ describe(`secrets at rest (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const b = await make('prod', 'bravo-secret');
     const before = (await store.repos.secrets.get(a.id, 'api_key'))!.keyId;
     // A second process with the same keyring reads while the first rotates.
-    const other = new SecretVault({ store, keyring: loadKeyring({ env: {}, dataDir: keyDir }), clock: { now: () => Date.now() }, ids: { newId: () => crypto.randomUUID() } });
+    const other = new SecretVault({
+      store,
+      keyring: loadKeyring({ env: {}, dataDir: keyDir }),
+      clock: { now: () => Date.now() },
+      ids: { newId: () => crypto.randomUUID() },
+    });
     const [report, readDuring] = await Promise.all([p.vault.rotateDataKeys(), other.get(a.id, 'api_key')]);
     expect(readDuring).toBe('alpha-secret');
     expect(report).toEqual({ dataKeys: 2, secrets: 2 });
@@ -99,7 +118,12 @@ describe(`secrets at rest (${process.env['PATCHBAY_TEST_STORE']})`, () => {
 
   it('rotates the master key online: data keys re-wrapped, other processes reload the key file', async () => {
     const a = await make('dev', 'alpha-secret');
-    const other = new SecretVault({ store, keyring: loadKeyring({ env: {}, dataDir: keyDir }), clock: { now: () => Date.now() }, ids: { newId: () => crypto.randomUUID() } });
+    const other = new SecretVault({
+      store,
+      keyring: loadKeyring({ env: {}, dataDir: keyDir }),
+      clock: { now: () => Date.now() },
+      ids: { newId: () => crypto.randomUUID() },
+    });
     const oldMaster = p.vault.masterKeyId;
     const report = await p.vault.rotateMasterKey();
     expect(report.masterKeyId).not.toBe(oldMaster);
@@ -109,9 +133,19 @@ describe(`secrets at rest (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     expect(await other.get(a.id, 'api_key')).toBe('alpha-secret');
     // A process started with only the old key cannot unwrap (and says so with exit-6 errors).
     const stale = mkdtempSync(join(tmpdir(), 'patchbay-stale-'));
-    writeFileSync(join(stale, 'master.key'), readFileSync(join(keyDir, 'master.key'), 'utf8').split('\n')[1] + '\n', { mode: 0o600 });
-    const staleVault = new SecretVault({ store, keyring: loadKeyring({ env: {}, dataDir: stale }), clock: { now: () => Date.now() }, ids: { newId: () => crypto.randomUUID() } });
-    await expect(staleVault.get(a.id, 'api_key')).rejects.toMatchObject({ code: 'MASTER_KEY_UNKNOWN', category: 'secret' });
+    writeFileSync(join(stale, 'master.key'), readFileSync(join(keyDir, 'master.key'), 'utf8').split('\n')[1] + '\n', {
+      mode: 0o600,
+    });
+    const staleVault = new SecretVault({
+      store,
+      keyring: loadKeyring({ env: {}, dataDir: stale }),
+      clock: { now: () => Date.now() },
+      ids: { newId: () => crypto.randomUUID() },
+    });
+    await expect(staleVault.get(a.id, 'api_key')).rejects.toMatchObject({
+      code: 'MASTER_KEY_UNKNOWN',
+      category: 'secret',
+    });
   });
 
   it('re-wraps under a new PATCHBAY_MASTER_KEY listed first, the old one after it', async () => {
@@ -119,14 +153,28 @@ describe(`secrets at rest (${process.env['PATCHBAY_TEST_STORE']})`, () => {
     const k2 = Buffer.alloc(32, 9).toString('base64');
     const envStore = await testStore();
     try {
-      const p1 = await createPlatform({ store: envStore.store, keyring: loadKeyring({ env: { PATCHBAY_MASTER_KEY: k1 }, dataDir: keyDir }) });
+      const p1 = await createPlatform({
+        store: envStore.store,
+        keyring: loadKeyring({ env: { PATCHBAY_MASTER_KEY: k1 }, dataDir: keyDir }),
+      });
       await p1.environments.create({ name: 'dev' });
       await p1.connectors.add({ environment: 'dev', id: 'shared_x' });
-      const c = await p1.connections.create({ environment: 'dev', connector: 'shared_x', displayName: 'x', secretParameters: { token: 'tok' } });
-      const p2 = await createPlatform({ store: envStore.store, keyring: loadKeyring({ env: { PATCHBAY_MASTER_KEY: `${k2},${k1}` }, dataDir: keyDir }) });
+      const c = await p1.connections.create({
+        environment: 'dev',
+        connector: 'shared_x',
+        displayName: 'x',
+        secretParameters: { token: 'tok' },
+      });
+      const p2 = await createPlatform({
+        store: envStore.store,
+        keyring: loadKeyring({ env: { PATCHBAY_MASTER_KEY: `${k2},${k1}` }, dataDir: keyDir }),
+      });
       expect(await p2.vault.get(c.id, 'token')).toBe('tok');
       expect((await p2.vault.rewrapDataKeys()).dataKeys).toBe(1);
-      const p3 = await createPlatform({ store: envStore.store, keyring: loadKeyring({ env: { PATCHBAY_MASTER_KEY: k2 }, dataDir: keyDir }) });
+      const p3 = await createPlatform({
+        store: envStore.store,
+        keyring: loadKeyring({ env: { PATCHBAY_MASTER_KEY: k2 }, dataDir: keyDir }),
+      });
       expect(await p3.vault.get(c.id, 'token')).toBe('tok');
       await expect(p3.vault.rotateMasterKey()).rejects.toMatchObject({ code: 'MASTER_KEY_NOT_ROTATABLE' });
     } finally {
@@ -147,7 +195,12 @@ describe(`opening a store with the wrong master key (${process.env['PATCHBAY_TES
       const first = await open();
       await first.environments.create({ name: 'dev' });
       await first.connectors.add({ environment: 'dev', id: 'shared_x' });
-      await first.connections.create({ environment: 'dev', connector: 'shared_x', displayName: 'x', secretParameters: { token: 't' } });
+      await first.connections.create({
+        environment: 'dev',
+        connector: 'shared_x',
+        displayName: 'x',
+        secretParameters: { token: 't' },
+      });
       await first.close();
       await expect(open({ PATCHBAY_MASTER_KEY: Buffer.alloc(32, 3).toString('base64') })).rejects.toMatchObject({
         code: 'MASTER_KEY_UNKNOWN',

@@ -477,7 +477,10 @@ describe('replacing a folder with --allow-delete', () => {
     await writeFile(join(root, 'notes.txt'), 'mine');
     await chmod(root, 0o1777);
     const pkg = await readSolution(corpusPath('solutions/zip/patch-tuesday.zip'));
-    await expect(writeSolutionFolder(pkg, root, { allowDelete: true })).rejects.toMatchObject({ code: 'FOLDER_NOT_A_SOLUTION', category: 'conflict' });
+    await expect(writeSolutionFolder(pkg, root, { allowDelete: true })).rejects.toMatchObject({
+      code: 'FOLDER_NOT_A_SOLUTION',
+      category: 'conflict',
+    });
     expect((await readdir(root)).sort()).toEqual(['data', 'notes.txt']);
     // an unpacked solution is replaced, keeping the folder's mode
     const tree = join(root, 'tree');

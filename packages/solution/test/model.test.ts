@@ -396,7 +396,9 @@ describe('layouts', () => {
     });
     expect(await readdir(out)).toEqual(['keep.txt']);
     // --allow-delete replaces only an unpacked solution: a folder of other files is refused too
-    await expect(writeSolutionFolder(pkg, out, { allowDelete: true })).rejects.toMatchObject({ code: 'FOLDER_NOT_A_SOLUTION' });
+    await expect(writeSolutionFolder(pkg, out, { allowDelete: true })).rejects.toMatchObject({
+      code: 'FOLDER_NOT_A_SOLUTION',
+    });
     expect(await readdir(out)).toEqual(['keep.txt']);
     await mkdir(join(out, 'Other'));
     await writeFile(join(out, 'Other', 'Solution.xml'), '<ImportExportXml />');

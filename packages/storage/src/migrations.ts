@@ -186,7 +186,11 @@ const m002: Migration = {
       .addColumn('resubmitted_from', 'text')
       .execute();
     await db.schema.createIndex('runs_env_start_idx').on('runs').columns(['environment_id', 'start_time']).execute();
-    await db.schema.createIndex('runs_flow_start_idx').on('runs').columns(['environment_id', 'flow_id', 'start_time']).execute();
+    await db.schema
+      .createIndex('runs_flow_start_idx')
+      .on('runs')
+      .columns(['environment_id', 'flow_id', 'start_time'])
+      .execute();
   },
 };
 
@@ -246,7 +250,11 @@ const m004: Migration = {
       .addColumn('created_on', 'text', (c) => c.notNull())
       .addColumn('revoked_on', 'text')
       .execute();
-    await db.schema.createIndex('callback_keys_flow_idx').on('callback_keys').columns(['environment_id', 'flow_id']).execute();
+    await db.schema
+      .createIndex('callback_keys_flow_idx')
+      .on('callback_keys')
+      .columns(['environment_id', 'flow_id'])
+      .execute();
   },
 };
 

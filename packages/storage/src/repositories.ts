@@ -223,7 +223,9 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       },
       async get(id) {
         const r = await db.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
-        return r && { id: r.id, name: r.name, displayName: r.display_name, policy: p(r.policy), createdOn: r.created_on };
+        return (
+          r && { id: r.id, name: r.name, displayName: r.display_name, policy: p(r.policy), createdOn: r.created_on }
+        );
       },
       async getByName(name) {
         const r = await db
@@ -231,7 +233,9 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           .selectAll()
           .where('name_key', '=', name.toLowerCase())
           .executeTakeFirst();
-        return r && { id: r.id, name: r.name, displayName: r.display_name, policy: p(r.policy), createdOn: r.created_on };
+        return (
+          r && { id: r.id, name: r.name, displayName: r.display_name, policy: p(r.policy), createdOn: r.created_on }
+        );
       },
       async list() {
         const rows = await db.selectFrom('environments').selectAll().orderBy('name_key').execute();
@@ -262,7 +266,13 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       async update(x: Principal) {
         await db
           .updateTable('principals')
-          .set({ name: x.name, name_key: x.name.toLowerCase(), kind: x.kind, display_name: x.displayName, status: x.status })
+          .set({
+            name: x.name,
+            name_key: x.name.toLowerCase(),
+            kind: x.kind,
+            display_name: x.displayName,
+            status: x.status,
+          })
           .where('id', '=', x.id)
           .execute();
       },
@@ -271,7 +281,11 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         return r && principalFromRow(r);
       },
       async getByName(name) {
-        const r = await db.selectFrom('principals').selectAll().where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+        const r = await db
+          .selectFrom('principals')
+          .selectAll()
+          .where('name_key', '=', name.toLowerCase())
+          .executeTakeFirst();
         return r && principalFromRow(r);
       },
       async list() {
@@ -298,12 +312,28 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           .execute();
       },
       async listForEnvironment(environmentId) {
-        const rows = await db.selectFrom('role_assignments').selectAll().where('environment_id', '=', environmentId).execute();
-        return rows.map((r) => ({ environmentId: r.environment_id, principalId: r.principal_id, role: r.role as RoleAssignment['role'] }));
+        const rows = await db
+          .selectFrom('role_assignments')
+          .selectAll()
+          .where('environment_id', '=', environmentId)
+          .execute();
+        return rows.map((r) => ({
+          environmentId: r.environment_id,
+          principalId: r.principal_id,
+          role: r.role as RoleAssignment['role'],
+        }));
       },
       async listForPrincipal(principalId) {
-        const rows = await db.selectFrom('role_assignments').selectAll().where('principal_id', '=', principalId).execute();
-        return rows.map((r) => ({ environmentId: r.environment_id, principalId: r.principal_id, role: r.role as RoleAssignment['role'] }));
+        const rows = await db
+          .selectFrom('role_assignments')
+          .selectAll()
+          .where('principal_id', '=', principalId)
+          .execute();
+        return rows.map((r) => ({
+          environmentId: r.environment_id,
+          principalId: r.principal_id,
+          role: r.role as RoleAssignment['role'],
+        }));
       },
     },
     connectors: {
@@ -336,7 +366,12 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         return r && connectorFromRow(r);
       },
       async list(environmentId) {
-        const rows = await db.selectFrom('connectors').selectAll().where('environment_id', '=', environmentId).orderBy('id_key').execute();
+        const rows = await db
+          .selectFrom('connectors')
+          .selectAll()
+          .where('environment_id', '=', environmentId)
+          .orderBy('id_key')
+          .execute();
         return rows.map(connectorFromRow);
       },
       async delete(environmentId, id) {
@@ -370,7 +405,12 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         return rows.map(connectionFromRow);
       },
       async listByOwner(principalId) {
-        const rows = await db.selectFrom('connections').selectAll().where('owner_id', '=', principalId).orderBy('id').execute();
+        const rows = await db
+          .selectFrom('connections')
+          .selectAll()
+          .where('owner_id', '=', principalId)
+          .orderBy('id')
+          .execute();
         return rows.map(connectionFromRow);
       },
       async delete(id) {
@@ -426,7 +466,12 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       },
       async update(f) {
         const { environment_id: _e, id: _id, ...rest } = flowRow(f);
-        await db.updateTable('flows').set(rest).where('environment_id', '=', f.environmentId).where('id', '=', f.id).execute();
+        await db
+          .updateTable('flows')
+          .set(rest)
+          .where('environment_id', '=', f.environmentId)
+          .where('id', '=', f.id)
+          .execute();
       },
       async get(environmentId, id) {
         const r = await db
@@ -438,11 +483,22 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         return r && flowFromRow(r);
       },
       async list(environmentId) {
-        const rows = await db.selectFrom('flows').selectAll().where('environment_id', '=', environmentId).orderBy('name').orderBy('id').execute();
+        const rows = await db
+          .selectFrom('flows')
+          .selectAll()
+          .where('environment_id', '=', environmentId)
+          .orderBy('name')
+          .orderBy('id')
+          .execute();
         return rows.map(flowFromRow);
       },
       async listByOwner(principalId) {
-        const rows = await db.selectFrom('flows').selectAll().where('owner_id', '=', principalId).orderBy('id').execute();
+        const rows = await db
+          .selectFrom('flows')
+          .selectAll()
+          .where('owner_id', '=', principalId)
+          .orderBy('id')
+          .execute();
         return rows.map(flowFromRow);
       },
       async delete(environmentId, id) {
@@ -452,7 +508,11 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     environmentVariables: {
       async upsertDefinition(d) {
         const key = d.schemaName.toLowerCase();
-        await db.deleteFrom('env_var_definitions').where('environment_id', '=', d.environmentId).where('schema_key', '=', key).execute();
+        await db
+          .deleteFrom('env_var_definitions')
+          .where('environment_id', '=', d.environmentId)
+          .where('schema_key', '=', key)
+          .execute();
         await db
           .insertInto('env_var_definitions')
           .values({
@@ -495,10 +555,20 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       },
       async upsertValue(v: EnvironmentVariableValue) {
         const key = v.schemaName.toLowerCase();
-        await db.deleteFrom('env_var_values').where('environment_id', '=', v.environmentId).where('schema_key', '=', key).execute();
+        await db
+          .deleteFrom('env_var_values')
+          .where('environment_id', '=', v.environmentId)
+          .where('schema_key', '=', key)
+          .execute();
         await db
           .insertInto('env_var_values')
-          .values({ environment_id: v.environmentId, schema_name: v.schemaName, schema_key: key, value: v.value, modified_on: v.modifiedOn })
+          .values({
+            environment_id: v.environmentId,
+            schema_name: v.schemaName,
+            schema_key: key,
+            value: v.value,
+            modified_on: v.modifiedOn,
+          })
           .execute();
       },
       async getValue(environmentId, schemaName) {
@@ -508,11 +578,23 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           .where('environment_id', '=', environmentId)
           .where('schema_key', '=', schemaName.toLowerCase())
           .executeTakeFirst();
-        return r && { environmentId: r.environment_id, schemaName: r.schema_name, value: r.value, modifiedOn: r.modified_on };
+        return (
+          r && { environmentId: r.environment_id, schemaName: r.schema_name, value: r.value, modifiedOn: r.modified_on }
+        );
       },
       async listValues(environmentId) {
-        const rows = await db.selectFrom('env_var_values').selectAll().where('environment_id', '=', environmentId).orderBy('schema_key').execute();
-        return rows.map((r) => ({ environmentId: r.environment_id, schemaName: r.schema_name, value: r.value, modifiedOn: r.modified_on }));
+        const rows = await db
+          .selectFrom('env_var_values')
+          .selectAll()
+          .where('environment_id', '=', environmentId)
+          .orderBy('schema_key')
+          .execute();
+        return rows.map((r) => ({
+          environmentId: r.environment_id,
+          schemaName: r.schema_name,
+          value: r.value,
+          modifiedOn: r.modified_on,
+        }));
       },
       async deleteValue(environmentId, schemaName) {
         await db
@@ -525,7 +607,11 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     solutions: {
       async upsert(s: Solution) {
         const key = s.uniqueName.toLowerCase();
-        await db.deleteFrom('solutions').where('environment_id', '=', s.environmentId).where('unique_name_key', '=', key).execute();
+        await db
+          .deleteFrom('solutions')
+          .where('environment_id', '=', s.environmentId)
+          .where('unique_name_key', '=', key)
+          .execute();
         await db
           .insertInto('solutions')
           .values({
@@ -552,7 +638,12 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         return r && solutionFromRow(r);
       },
       async list(environmentId) {
-        const rows = await db.selectFrom('solutions').selectAll().where('environment_id', '=', environmentId).orderBy('unique_name_key').execute();
+        const rows = await db
+          .selectFrom('solutions')
+          .selectAll()
+          .where('environment_id', '=', environmentId)
+          .orderBy('unique_name_key')
+          .execute();
         return rows.map(solutionFromRow);
       },
       async delete(environmentId, uniqueName) {
@@ -579,15 +670,28 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           .execute();
       },
       async get(ownerId, name) {
-        const r = await db.selectFrom('secrets').selectAll().where('owner_id', '=', ownerId).where('name', '=', name).executeTakeFirst();
+        const r = await db
+          .selectFrom('secrets')
+          .selectAll()
+          .where('owner_id', '=', ownerId)
+          .where('name', '=', name)
+          .executeTakeFirst();
         return r && secretFromRow(r);
       },
       async listByOwner(ownerId) {
-        return (await db.selectFrom('secrets').selectAll().where('owner_id', '=', ownerId).orderBy('name').execute()).map(secretFromRow);
+        return (
+          await db.selectFrom('secrets').selectAll().where('owner_id', '=', ownerId).orderBy('name').execute()
+        ).map(secretFromRow);
       },
       async listByEnvironment(environmentId) {
         return (
-          await db.selectFrom('secrets').selectAll().where('environment_id', '=', environmentId).orderBy('owner_id').orderBy('name').execute()
+          await db
+            .selectFrom('secrets')
+            .selectAll()
+            .where('environment_id', '=', environmentId)
+            .orderBy('owner_id')
+            .orderBy('name')
+            .execute()
         ).map(secretFromRow);
       },
       async deleteByOwner(ownerId) {
@@ -628,9 +732,24 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         if (q.flowId) query = query.where('flow_id', '=', q.flowId);
         if (q.status) query = query.where('status', '=', q.status);
         if (q.before) query = query.where('start_time', '<', q.before);
-        const rows = await (q.withRecord
-          ? query.selectAll()
-          : query.select(['id', 'environment_id', 'flow_id', 'flow_name', 'status', 'started_by', 'invoker_id', 'start_time', 'end_time', 'duration_ms', 'error', 'response', 'resubmitted_from'])
+        const rows = await (
+          q.withRecord
+            ? query.selectAll()
+            : query.select([
+                'id',
+                'environment_id',
+                'flow_id',
+                'flow_name',
+                'status',
+                'started_by',
+                'invoker_id',
+                'start_time',
+                'end_time',
+                'duration_ms',
+                'error',
+                'response',
+                'resubmitted_from',
+              ])
         )
           .orderBy('start_time', 'desc')
           .orderBy('id', 'desc')
@@ -639,7 +758,11 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         return rows.map((r) => runFromRow({ record: 'null', ...r }, Boolean(q.withRecord)));
       },
       async prune(environmentId, before) {
-        const res = await db.deleteFrom('runs').where('environment_id', '=', environmentId).where('start_time', '<', before).executeTakeFirst();
+        const res = await db
+          .deleteFrom('runs')
+          .where('environment_id', '=', environmentId)
+          .where('start_time', '<', before)
+          .executeTakeFirst();
         return Number(res.numDeletedRows);
       },
     },
@@ -666,14 +789,26 @@ export function createRepositories(db: Kysely<Database>): Repositories {
       async list(q) {
         let query = db.selectFrom('audit_log').selectAll();
         if (q.environmentId) query = query.where('environment_id', '=', q.environmentId);
-        if (q.action) query = q.action.endsWith('.*') ? query.where('action', 'like', `${q.action.slice(0, -1)}%`) : query.where('action', '=', q.action);
+        if (q.action)
+          query = q.action.endsWith('.*')
+            ? query.where('action', 'like', `${q.action.slice(0, -1)}%`)
+            : query.where('action', '=', q.action);
         if (q.actorId) query = query.where('actor_id', '=', q.actorId);
         if (q.targetId) query = query.where('target_id', '=', q.targetId);
         if (q.since) query = query.where('at', '>=', q.since);
         if (q.until) query = query.where('at', '<', q.until);
-        const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(q.limit ?? 100).execute();
+        const rows = await query
+          .orderBy('at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(q.limit ?? 100)
+          .execute();
         return rows.map((r) => {
-          const e: AuditEvent = { id: r.id, at: r.at, action: r.action, target: { type: r.target_type, id: r.target_id } };
+          const e: AuditEvent = {
+            id: r.id,
+            at: r.at,
+            action: r.action,
+            target: { type: r.target_type, id: r.target_id },
+          };
           if (r.target_name !== null) e.target.name = r.target_name;
           if (r.actor_id !== null) e.actorId = r.actor_id;
           if (r.actor_name !== null) e.actorName = r.actor_name;
@@ -703,7 +838,12 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           .execute();
       },
       async revoke(id, at) {
-        await db.updateTable('api_tokens').set({ revoked_on: at }).where('id', '=', id).where('revoked_on', 'is', null).execute();
+        await db
+          .updateTable('api_tokens')
+          .set({ revoked_on: at })
+          .where('id', '=', id)
+          .where('revoked_on', 'is', null)
+          .execute();
       },
       async get(id) {
         const r = await db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
@@ -716,7 +856,11 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         return (await query.orderBy('created_on', 'desc').orderBy('id').execute()).map(apiTokenFromRow);
       },
       async pruneExpired(before) {
-        const res = await db.deleteFrom('api_tokens').where('kind', '=', 'access').where('expires_on', '<', before).executeTakeFirst();
+        const res = await db
+          .deleteFrom('api_tokens')
+          .where('kind', '=', 'access')
+          .where('expires_on', '<', before)
+          .executeTakeFirst();
         return Number(res.numDeletedRows);
       },
     },
@@ -736,10 +880,19 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           .execute();
       },
       async revoke(clientId, at) {
-        await db.updateTable('client_credentials').set({ revoked_on: at }).where('client_id', '=', clientId).where('revoked_on', 'is', null).execute();
+        await db
+          .updateTable('client_credentials')
+          .set({ revoked_on: at })
+          .where('client_id', '=', clientId)
+          .where('revoked_on', 'is', null)
+          .execute();
       },
       async get(clientId) {
-        const r = await db.selectFrom('client_credentials').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+        const r = await db
+          .selectFrom('client_credentials')
+          .selectAll()
+          .where('client_id', '=', clientId)
+          .executeTakeFirst();
         return r && clientCredentialFromRow(r);
       },
       async list(q = {}) {
@@ -763,7 +916,12 @@ export function createRepositories(db: Kysely<Database>): Repositories {
           .execute();
       },
       async revoke(id, at) {
-        await db.updateTable('callback_keys').set({ revoked_on: at }).where('id', '=', id).where('revoked_on', 'is', null).execute();
+        await db
+          .updateTable('callback_keys')
+          .set({ revoked_on: at })
+          .where('id', '=', id)
+          .where('revoked_on', 'is', null)
+          .execute();
       },
       async get(id) {
         const r = await db.selectFrom('callback_keys').selectAll().where('id', '=', id).executeTakeFirst();
@@ -803,14 +961,31 @@ export function createRepositories(db: Kysely<Database>): Repositories {
         return r && dataKeyFromRow(r);
       },
       async list() {
-        return (await db.selectFrom('data_keys').selectAll().orderBy('created_on').orderBy('id').execute()).map(dataKeyFromRow);
+        return (await db.selectFrom('data_keys').selectAll().orderBy('created_on').orderBy('id').execute()).map(
+          dataKeyFromRow,
+        );
       },
     },
   };
 }
 
 /** The columns of the runs table, in the order of {@link runRow}. */
-const RUN_COLUMNS = ['id', 'environment_id', 'flow_id', 'flow_name', 'status', 'started_by', 'invoker_id', 'start_time', 'end_time', 'duration_ms', 'error', 'response', 'record', 'resubmitted_from'] as const;
+const RUN_COLUMNS = [
+  'id',
+  'environment_id',
+  'flow_id',
+  'flow_name',
+  'status',
+  'started_by',
+  'invoker_id',
+  'start_time',
+  'end_time',
+  'duration_ms',
+  'error',
+  'response',
+  'record',
+  'resubmitted_from',
+] as const;
 
 function isSqlite(db: Kysely<Database>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;

@@ -13,7 +13,13 @@ afterAll(async () => cleanup());
 
 describe(`repositories on ${testStoreKind()}`, () => {
   it('stores environments with case-insensitive unique names, keeping the casing', async () => {
-    await store.repos.environments.insert({ id: 'e1', name: 'Dev', displayName: 'Dev', policy: defaultPolicy(), createdOn: now });
+    await store.repos.environments.insert({
+      id: 'e1',
+      name: 'Dev',
+      displayName: 'Dev',
+      policy: defaultPolicy(),
+      createdOn: now,
+    });
     expect((await store.repos.environments.getByName('dEV'))?.name).toBe('Dev');
     await expect(
       store.transaction((tx) =>
@@ -24,8 +30,22 @@ describe(`repositories on ${testStoreKind()}`, () => {
   });
 
   it('round-trips principals, connections with shares and references with bindings', async () => {
-    await store.repos.principals.insert({ id: 'p1', name: 'Alice', kind: 'user', displayName: 'Alice', status: 'active', createdOn: now });
-    await store.repos.principals.insert({ id: 'p2', name: 'build-sp', kind: 'servicePrincipal', displayName: 'Build', status: 'active', createdOn: now });
+    await store.repos.principals.insert({
+      id: 'p1',
+      name: 'Alice',
+      kind: 'user',
+      displayName: 'Alice',
+      status: 'active',
+      createdOn: now,
+    });
+    await store.repos.principals.insert({
+      id: 'p2',
+      name: 'build-sp',
+      kind: 'servicePrincipal',
+      displayName: 'Build',
+      status: 'active',
+      createdOn: now,
+    });
     const conn: Connection = {
       id: 'c1',
       environmentId: 'e1',
@@ -63,13 +83,18 @@ describe(`repositories on ${testStoreKind()}`, () => {
   });
 
   it('keeps a flow definition exactly as given', async () => {
-    const definition = { properties: { definition: { actions: { A: { type: 'Compose', inputs: '@{1}' } } } }, schemaVersion: '1.0.0.0' };
+    const definition = {
+      properties: { definition: { actions: { A: { type: 'Compose', inputs: '@{1}' } } } },
+      schemaVersion: '1.0.0.0',
+    };
     const flow: Flow = {
       id: '1e7c5c7b-0884-ee11-8179-000d3a5a8520',
       environmentId: 'e1',
       name: 'Is it Patch Tuesday',
       definition,
-      connections: [{ key: 'shared_sql', logicalName: 'pfx_SharedSql_1', runtimeSource: 'embedded', connectorId: 'shared_sql' }],
+      connections: [
+        { key: 'shared_sql', logicalName: 'pfx_SharedSql_1', runtimeSource: 'embedded', connectorId: 'shared_sql' },
+      ],
       childFlowIds: [],
       ownerId: 'p2',
       coOwnerIds: ['p1'],
@@ -88,8 +113,21 @@ describe(`repositories on ${testStoreKind()}`, () => {
   it('rolls back every write of a failed transaction', async () => {
     await expect(
       store.transaction(async (tx) => {
-        await tx.environments.insert({ id: 'e9', name: 'Test', displayName: 'Test', policy: defaultPolicy(), createdOn: now });
-        await tx.principals.insert({ id: 'p9', name: 'bob', kind: 'user', displayName: 'Bob', status: 'active', createdOn: now });
+        await tx.environments.insert({
+          id: 'e9',
+          name: 'Test',
+          displayName: 'Test',
+          policy: defaultPolicy(),
+          createdOn: now,
+        });
+        await tx.principals.insert({
+          id: 'p9',
+          name: 'bob',
+          kind: 'user',
+          displayName: 'Bob',
+          status: 'active',
+          createdOn: now,
+        });
         throw new Error('injected failure');
       }),
     ).rejects.toThrow('injected failure');
@@ -101,7 +139,14 @@ describe(`repositories on ${testStoreKind()}`, () => {
     await expect(
       store.transaction(async () => {
         await store.transaction((tx) =>
-          tx.principals.insert({ id: 'p8', name: 'carol', kind: 'user', displayName: 'Carol', status: 'active', createdOn: now }),
+          tx.principals.insert({
+            id: 'p8',
+            name: 'carol',
+            kind: 'user',
+            displayName: 'Carol',
+            status: 'active',
+            createdOn: now,
+          }),
         );
         throw new Error('outer fails');
       }),
@@ -120,7 +165,12 @@ describe(`repositories on ${testStoreKind()}`, () => {
       createdOn: now,
       modifiedOn: now,
     });
-    await store.repos.environmentVariables.upsertValue({ environmentId: 'e1', schemaName: 'pfx_Url', value: 'https://y', modifiedOn: now });
+    await store.repos.environmentVariables.upsertValue({
+      environmentId: 'e1',
+      schemaName: 'pfx_Url',
+      value: 'https://y',
+      modifiedOn: now,
+    });
     expect((await store.repos.environmentVariables.getValue('e1', 'PFX_URL'))?.value).toBe('https://y');
     await store.repos.solutions.upsert({
       environmentId: 'e1',
@@ -134,9 +184,30 @@ describe(`repositories on ${testStoreKind()}`, () => {
       modifiedOn: now,
     });
     expect((await store.repos.solutions.get('e1', 'patchtuesday'))?.components).toEqual([{ type: 'flow', id: 'f' }]);
-    await store.repos.dataKeys.insert({ id: 'k1', environmentId: 'e1', wrappedKey: 'w', masterKeyId: 'm', status: 'active', createdOn: now });
-    await store.repos.secrets.put({ ownerId: 'c1', environmentId: 'e1', name: 'password', keyId: 'k1', ciphertext: 'x', modifiedOn: now });
-    await store.repos.secrets.put({ ownerId: 'c1', environmentId: 'e1', name: 'password', keyId: 'k1', ciphertext: 'y', modifiedOn: now });
+    await store.repos.dataKeys.insert({
+      id: 'k1',
+      environmentId: 'e1',
+      wrappedKey: 'w',
+      masterKeyId: 'm',
+      status: 'active',
+      createdOn: now,
+    });
+    await store.repos.secrets.put({
+      ownerId: 'c1',
+      environmentId: 'e1',
+      name: 'password',
+      keyId: 'k1',
+      ciphertext: 'x',
+      modifiedOn: now,
+    });
+    await store.repos.secrets.put({
+      ownerId: 'c1',
+      environmentId: 'e1',
+      name: 'password',
+      keyId: 'k1',
+      ciphertext: 'y',
+      modifiedOn: now,
+    });
     expect((await store.repos.secrets.listByOwner('c1')).map((s) => s.ciphertext)).toEqual(['y']);
   });
 });

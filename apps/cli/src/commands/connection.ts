@@ -1,7 +1,14 @@
 /** `patchbay connection create|list|show|share|unshare|transfer|delete|test|reconnect` — connections (design §3B). */
 import type { Command } from 'commander';
 import type { FlowStateChange, Principal, ShareRole } from '@patchbay/core';
-import { connectionJson, createOAuthConnection, reconnectOAuthConnection, testConnection, type OAuthSignInOptions, type Platform } from '@patchbay/platform';
+import {
+  connectionJson,
+  createOAuthConnection,
+  reconnectOAuthConnection,
+  testConnection,
+  type OAuthSignInOptions,
+  type Platform,
+} from '@patchbay/platform';
 import { usageError, type CliContext } from '../context.js';
 
 export { connectionJson };
@@ -13,7 +20,8 @@ function pairs(values: string[] | undefined, what: string): Record<string, strin
   const out: Record<string, string> = {};
   for (const v of values ?? []) {
     const i = v.indexOf('=');
-    if (i <= 0) throw usageError(`${what} expects name=value, got ${JSON.stringify(v.split('=')[0])}…`, { option: what });
+    if (i <= 0)
+      throw usageError(`${what} expects name=value, got ${JSON.stringify(v.split('=')[0])}…`, { option: what });
     const name = v.slice(0, i);
     if (Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase())) {
       throw usageError(`${what} ${name} is given more than once`, { option: what, parameter: name });
@@ -42,29 +50,39 @@ async function signInOptions(
 ): Promise<OAuthSignInOptions> {
   let clientSecret: string | undefined;
   if (o.oauthClientSecret !== undefined) {
-    if (o.oauthClientSecret === '-' && stdinUsed) throw usageError('only one option can read stdin (-)', { option: 'oauth-client-secret' });
+    if (o.oauthClientSecret === '-' && stdinUsed)
+      throw usageError('only one option can read stdin (-)', { option: 'oauth-client-secret' });
     if (o.oauthClientSecret !== '-' && !o.oauthClientSecret.startsWith('@'))
-      throw usageError('--oauth-client-secret must be @FILE or - (stdin): secret values are never taken from the command line', { option: 'oauth-client-secret' });
+      throw usageError(
+        '--oauth-client-secret must be @FILE or - (stdin): secret values are never taken from the command line',
+        { option: 'oauth-client-secret' },
+      );
     clientSecret = (await ctx.readArg(o.oauthClientSecret)).replace(/\r?\n$/, '');
   }
   const port = o.oauthPort !== undefined ? Number(o.oauthPort) : undefined;
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw usageError('--oauth-port must be a port number', { option: 'oauth-port' });
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536))
+    throw usageError('--oauth-port must be a port number', { option: 'oauth-port' });
   const timeout = o.oauthTimeout !== undefined ? Number(o.oauthTimeout) : undefined;
-  if (timeout !== undefined && !(timeout > 0)) throw usageError('--oauth-timeout must be a number of seconds', { option: 'oauth-timeout' });
+  if (timeout !== undefined && !(timeout > 0))
+    throw usageError('--oauth-timeout must be a number of seconds', { option: 'oauth-timeout' });
   return {
     ...(o.oauthClientId ? { clientId: o.oauthClientId } : {}),
     ...(clientSecret !== undefined ? { clientSecret } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
     onAuthorizationUrl: (url: string) => {
-      ctx.io.err(`Open this URL in a browser to sign the connection in (waiting for the redirect to 127.0.0.1):\n${url}\n`);
+      ctx.io.err(
+        `Open this URL in a browser to sign the connection in (waiting for the redirect to 127.0.0.1):\n${url}\n`,
+      );
     },
   };
 }
 
 /** Registers the `connection` commands on the program. */
 export function register(program: Command, ctx: CliContext): void {
-  const cmd = program.command('connection').description('connections: credentials for one connector in one environment, owned by a principal');
+  const cmd = program
+    .command('connection')
+    .description('connections: credentials for one connector in one environment, owned by a principal');
   cmd
     .command('create')
     .description('create a connection owned by the acting principal (which can be a service principal)')
@@ -73,12 +91,28 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--display-name <text>', 'display name')
     .option('--parameter-set <name>', 'connection parameter set (when the connector offers several)')
     .option('--param <name=value>', 'non-secret connection parameter (repeatable)', collect)
-    .option('--secret-param <name=@FILE|->', 'secret parameter read from a file (@FILE) or stdin (-); never given inline (repeatable)', collect)
+    .option(
+      '--secret-param <name=@FILE|->',
+      'secret parameter read from a file (@FILE) or stdin (-); never given inline (repeatable)',
+      collect,
+    )
     .option('--as <principal>', 'acting principal, the owner (default: admin)')
-    .option('--oauth', 'sign the connection in with OAuth 2.0: authorization code through a local callback (prints the URL to open), or client credentials for service-principal parameter sets')
-    .option('--oauth-client-id <id>', 'OAuth client id (default: the connector\'s oAuthSettings.clientId or the token:clientId parameter)')
-    .option('--oauth-client-secret <@FILE|->', 'OAuth client secret read from a file or stdin (default: the token:clientSecret secret parameter)')
-    .option('--oauth-port <port>', 'port of the local callback http://127.0.0.1:<port>/oauth/callback (default: any free port)')
+    .option(
+      '--oauth',
+      'sign the connection in with OAuth 2.0: authorization code through a local callback (prints the URL to open), or client credentials for service-principal parameter sets',
+    )
+    .option(
+      '--oauth-client-id <id>',
+      "OAuth client id (default: the connector's oAuthSettings.clientId or the token:clientId parameter)",
+    )
+    .option(
+      '--oauth-client-secret <@FILE|->',
+      'OAuth client secret read from a file or stdin (default: the token:clientSecret secret parameter)',
+    )
+    .option(
+      '--oauth-port <port>',
+      'port of the local callback http://127.0.0.1:<port>/oauth/callback (default: any free port)',
+    )
     .option('--oauth-timeout <seconds>', 'how long to wait for the browser (default 300)')
     .option('--json', 'print the created connection as JSON')
     .action(
@@ -105,9 +139,12 @@ export function register(program: Command, ctx: CliContext): void {
             if (stdinUsed) throw usageError('only one --secret-param can read stdin (-)', { parameter: name });
             stdinUsed = true;
           } else if (!ref.startsWith('@')) {
-            throw usageError(`--secret-param ${name} must be @FILE or - (stdin): secret values are never taken from the command line`, {
-              parameter: name,
-            });
+            throw usageError(
+              `--secret-param ${name} must be @FILE or - (stdin): secret values are never taken from the command line`,
+              {
+                parameter: name,
+              },
+            );
           }
           secrets[name] = (await ctx.readArg(ref)).replace(/\r?\n$/, '');
         }
@@ -155,7 +192,9 @@ export function register(program: Command, ctx: CliContext): void {
             j.displayName,
             j.owner,
             j.status,
-            Object.entries(j.parameters).map(([k, v]) => `${k}=${String(v)}`).join(' '),
+            Object.entries(j.parameters)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(' '),
             j.shares.map((s) => `${s.principal}:${s.role}`).join(' '),
           ];
         }),
@@ -169,7 +208,9 @@ export function register(program: Command, ctx: CliContext): void {
       const p = await ctx.platform();
       const j = connectionJson(await p.connections.get(id), await principalMap(p));
       if (o.json) ctx.printJson(j);
-      else for (const [k, v] of Object.entries(j)) ctx.println(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+      else
+        for (const [k, v] of Object.entries(j))
+          ctx.println(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     });
   cmd
     .command('share <id>')
@@ -179,10 +220,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--as <principal>', 'acting principal (default: admin)')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { with: string; role: string; as?: string; json?: boolean }) => {
-      if (o.role !== 'CanUse' && o.role !== 'CanUseAndShare') throw usageError('--role must be CanUse or CanUseAndShare', { role: o.role });
+      if (o.role !== 'CanUse' && o.role !== 'CanUseAndShare')
+        throw usageError('--role must be CanUse or CanUseAndShare', { role: o.role });
       const p = await ctx.platform();
       await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'sharing connections');
-      const r = await p.connections.share({ id, with: o.with, role: o.role as ShareRole, ...(o.as ? { actor: o.as } : {}) });
+      const r = await p.connections.share({
+        id,
+        with: o.with,
+        role: o.role as ShareRole,
+        ...(o.as ? { actor: o.as } : {}),
+      });
       if (o.json) ctx.printJson({ connection: connectionJson(r.connection, await principalMap(p)), flows: r.flows });
       else {
         ctx.println(`shared connection ${id} with ${o.with} (${o.role})`);
@@ -215,7 +262,12 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (id: string, o: { to: string; keepAccess?: boolean; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
       await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'transferring connections');
-      const r = await p.connections.transfer({ id, to: o.to, keepAccess: Boolean(o.keepAccess), ...(o.as ? { actor: o.as } : {}) });
+      const r = await p.connections.transfer({
+        id,
+        to: o.to,
+        keepAccess: Boolean(o.keepAccess),
+        ...(o.as ? { actor: o.as } : {}),
+      });
       if (o.json) ctx.printJson({ connection: connectionJson(r.connection, await principalMap(p)), flows: r.flows });
       else {
         ctx.println(`connection ${id} is now owned by ${o.to}`);
@@ -234,22 +286,33 @@ export function register(program: Command, ctx: CliContext): void {
       const r = await p.connections.delete({ id, force: Boolean(o.force), ...(o.as ? { actor: o.as } : {}) });
       if (o.json) ctx.printJson({ deleted: r.connection.id, unboundReferences: r.unboundReferences, flows: r.flows });
       else {
-        ctx.println(`deleted connection ${id}${r.unboundReferences.length ? `; unbound ${r.unboundReferences.join(', ')}` : ''}`);
+        ctx.println(
+          `deleted connection ${id}${r.unboundReferences.length ? `; unbound ${r.unboundReferences.join(', ')}` : ''}`,
+        );
         printFlowChanges(ctx, r.flows);
       }
     });
   cmd
     .command('test <id>')
-    .description("test a connection: the connector's x-ms-capabilities.testConnection operation, SELECT 1 for SQL, or an OAuth token (exit 0 passed or nothing to test, 3 failed)")
+    .description(
+      "test a connection: the connector's x-ms-capabilities.testConnection operation, SELECT 1 for SQL, or an OAuth token (exit 0 passed or nothing to test, 3 failed)",
+    )
     .option('--param <name=value>', 'parameter of the test operation (repeatable)', collect)
     .option('--as <principal>', 'acting principal (default: admin)')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { param?: string[]; as?: string; json?: boolean }) => {
       const p = await ctx.platform();
       await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'testing connections');
-      const r = await testConnection(p, { id, parameters: pairs(o.param, '--param'), ...(o.as ? { actor: o.as } : {}) });
+      const r = await testConnection(p, {
+        id,
+        parameters: pairs(o.param, '--param'),
+        ...(o.as ? { actor: o.as } : {}),
+      });
       if (o.json) ctx.printJson(r);
-      else ctx.println(`connection ${r.connection} (${r.connector}): ${r.result}${r.operationId ? ` via ${r.operationId}` : ''} — ${r.message}`);
+      else
+        ctx.println(
+          `connection ${r.connection} (${r.connector}): ${r.result}${r.operationId ? ` via ${r.operationId}` : ''} — ${r.message}`,
+        );
       if (r.result === 'failed') ctx.exitCode = 3;
     });
   cmd
@@ -261,11 +324,27 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--oauth-timeout <seconds>', 'how long to wait for the browser (default 300)')
     .option('--as <principal>', 'acting principal: the owner or an Admin (default: admin)')
     .option('--json', 'print the connection as JSON')
-    .action(async (id: string, o: { oauthClientId?: string; oauthClientSecret?: string; oauthPort?: string; oauthTimeout?: string; as?: string; json?: boolean }) => {
-      const p = await ctx.platform();
-      await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'signing connections in again');
-      const c = await reconnectOAuthConnection(p, { id, ...(await signInOptions(ctx, o)), ...(o.as ? { actor: o.as } : {}) });
-      if (o.json) ctx.printJson(connectionJson(c, await principalMap(p)));
-      else ctx.println(`connection ${c.id} signed in again (${c.status})`);
-    });
+    .action(
+      async (
+        id: string,
+        o: {
+          oauthClientId?: string;
+          oauthClientSecret?: string;
+          oauthPort?: string;
+          oauthTimeout?: string;
+          as?: string;
+          json?: boolean;
+        },
+      ) => {
+        const p = await ctx.platform();
+        await ctx.requireRole(o.as, { connectionId: id }, 'Maker', 'signing connections in again');
+        const c = await reconnectOAuthConnection(p, {
+          id,
+          ...(await signInOptions(ctx, o)),
+          ...(o.as ? { actor: o.as } : {}),
+        });
+        if (o.json) ctx.printJson(connectionJson(c, await principalMap(p)));
+        else ctx.println(`connection ${c.id} signed in again (${c.status})`);
+      },
+    );
 }

@@ -22,7 +22,9 @@ export function connectorJson(c: Connector) {
     displayName: c.displayName,
     kind: c.kind,
     connectionParameters: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.type])),
-    ...(sets.length ? { connectionParameterSets: sets.map((s) => ({ name: s.name, parameters: Object.keys(s.parameters) })) } : {}),
+    ...(sets.length
+      ? { connectionParameterSets: sets.map((s) => ({ name: s.name, parameters: Object.keys(s.parameters) })) }
+      : {}),
     operations,
     policyTemplates: (c.definition?.policyTemplateInstances ?? []).map((p) => p.templateId),
     createdOn: c.createdOn,
@@ -41,11 +43,17 @@ export function register(program: Command, ctx: CliContext): void {
       const p = await ctx.platform();
       const list = await p.connectors.list(o.env);
       if (o.json) ctx.printJson(list.map(connectorJson));
-      else ctx.printTable(['ID', 'KIND', 'DISPLAY NAME'], list.map((c) => [c.id, c.kind, c.displayName]));
+      else
+        ctx.printTable(
+          ['ID', 'KIND', 'DISPLAY NAME'],
+          list.map((c) => [c.id, c.kind, c.displayName]),
+        );
     });
   cmd
     .command('import <folder>')
-    .description('import a custom connector in source form (apiDefinition.swagger.json + apiProperties.json [+ script.csx])')
+    .description(
+      'import a custom connector in source form (apiDefinition.swagger.json + apiProperties.json [+ script.csx])',
+    )
     .requiredOption('--env <name>', 'environment')
     .option('--id <id>', 'connector id (default: the folder name)')
     .option('--display-name <text>', 'display name (default: info.title of the OpenAPI definition)')
@@ -67,12 +75,19 @@ export function register(program: Command, ctx: CliContext): void {
     .command('add')
     .description('register a connector known by id only (first-party connectors without a public definition)')
     .requiredOption('--env <name>', 'environment')
-    .requiredOption('--id <id>', 'connector id, e.g. shared_office365 or /providers/Microsoft.PowerApps/apis/shared_office365')
+    .requiredOption(
+      '--id <id>',
+      'connector id, e.g. shared_office365 or /providers/Microsoft.PowerApps/apis/shared_office365',
+    )
     .option('--display-name <text>', 'display name')
     .option('--json', 'print JSON')
     .action(async (o: { env: string; id: string; displayName?: string; json?: boolean }) => {
       const p = await ctx.platform();
-      const c = await p.connectors.add({ environment: o.env, id: o.id, ...(o.displayName ? { displayName: o.displayName } : {}) });
+      const c = await p.connectors.add({
+        environment: o.env,
+        id: o.id,
+        ...(o.displayName ? { displayName: o.displayName } : {}),
+      });
       if (o.json) ctx.printJson(connectorJson(c));
       else ctx.println(`registered connector ${c.id} (id only) in ${o.env}`);
     });

@@ -10,7 +10,9 @@ export function environmentJson(e: Environment) {
 
 /** Registers the `env` commands on the program. */
 export function register(program: Command, ctx: CliContext): void {
-  const env = program.command('env').description('environments: isolated spaces with their own connections, bindings, flows and runs');
+  const env = program
+    .command('env')
+    .description('environments: isolated spaces with their own connections, bindings, flows and runs');
   env
     .command('create <name>')
     .description('create an environment; the acting principal becomes its Admin')
@@ -38,6 +40,10 @@ export function register(program: Command, ctx: CliContext): void {
       const list = await p.environments.list();
       if (o.json) ctx.printJson(list.map(environmentJson));
       else if (list.length === 0) ctx.println('no environments');
-      else ctx.printTable(['NAME', 'DISPLAY NAME', 'ID', 'CREATED'], list.map((e) => [e.name, e.displayName, e.id, e.createdOn]));
+      else
+        ctx.printTable(
+          ['NAME', 'DISPLAY NAME', 'ID', 'CREATED'],
+          list.map((e) => [e.name, e.displayName, e.id, e.createdOn]),
+        );
     });
 }

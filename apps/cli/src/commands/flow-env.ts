@@ -38,7 +38,12 @@ export function registerFlowEnvCommands(flow: Command, ctx: CliContext): void {
       }
       ctx.printTable(
         ['NAME', 'ID', 'STATE', 'REASONS'],
-        flows.map((f) => [f.name, f.id, f.state, f.reasons.map((r) => `${r.code}${r.reference ? `(${r.reference})` : ''}`).join(', ')]),
+        flows.map((f) => [
+          f.name,
+          f.id,
+          f.state,
+          f.reasons.map((r) => `${r.code}${r.reference ? `(${r.reference})` : ''}`).join(', '),
+        ]),
       );
     });
   for (const verb of ['on', 'off'] as const) {
@@ -61,7 +66,8 @@ export function registerFlowEnvCommands(flow: Command, ctx: CliContext): void {
         if (o.json) ctx.printJson(flowJson(r.flow, owners));
         else {
           ctx.println(`flow ${r.flow.name} is ${r.flow.state}`);
-          for (const reason of r.flow.reasons.filter((x) => x.code !== 'turned_off')) ctx.println(`  ${reason.code}: ${reason.message}`);
+          for (const reason of r.flow.reasons.filter((x) => x.code !== 'turned_off'))
+            ctx.println(`  ${reason.code}: ${reason.message}`);
         }
         if (verb === 'on' && r.flow.state !== 'On') ctx.exitCode = 3;
       });

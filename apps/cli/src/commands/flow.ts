@@ -8,12 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { PatchbayError, invalid } from '@patchbay/core';
-import {
-  runFlow,
-  virtualClock,
-  type ChildFlowResolver,
-  type RunFlowOptions,
-} from '@patchbay/platform';
+import { runFlow, virtualClock, type ChildFlowResolver, type RunFlowOptions } from '@patchbay/platform';
 import { usageError, type CliContext } from '../context.js';
 import { registerFlowEnvCommands } from './flow-env.js';
 import { printRun, runExitCode } from './run-output.js';

@@ -21,5 +21,24 @@ import { register as key } from './key.js';
 
 /** Registers every command group on the program. */
 export function registerAll(program: Command, ctx: CliContext): void {
-  for (const r of [env, principal, connector, connection, connref, solution, solutionDeploy, solutionExport, flow, run, token, audit, key, serve, worker, demo, conformance]) r(program, ctx);
+  for (const r of [
+    env,
+    principal,
+    connector,
+    connection,
+    connref,
+    solution,
+    solutionDeploy,
+    solutionExport,
+    flow,
+    run,
+    token,
+    audit,
+    key,
+    serve,
+    worker,
+    demo,
+    conformance,
+  ])
+    r(program, ctx);
 }

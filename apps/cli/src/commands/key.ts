@@ -4,7 +4,9 @@ import type { CliContext } from '../context.js';
 
 /** Registers the `key` commands on the program. */
 export function register(program: Command, ctx: CliContext): void {
-  const key = program.command('key').description('encryption keys of secrets at rest (AES-256-GCM data keys wrapped by a master key)');
+  const key = program
+    .command('key')
+    .description('encryption keys of secrets at rest (AES-256-GCM data keys wrapped by a master key)');
   key
     .command('status')
     .description('show the active master key id and the data keys (never key material)')
@@ -15,7 +17,8 @@ export function register(program: Command, ctx: CliContext): void {
       const envs = new Map((await p.environments.list()).map((e) => [e.id, e.name]));
       const secrets = new Map<string, number>();
       for (const e of envs.keys()) {
-        for (const s of await p.store.repos.secrets.listByEnvironment(e)) secrets.set(s.keyId, (secrets.get(s.keyId) ?? 0) + 1);
+        for (const s of await p.store.repos.secrets.listByEnvironment(e))
+          secrets.set(s.keyId, (secrets.get(s.keyId) ?? 0) + 1);
       }
       const rows = keys.map((k) => ({
         id: k.id,
@@ -28,7 +31,10 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.json) ctx.printJson({ masterKeyId: p.vault.masterKeyId, dataKeys: rows });
       else {
         ctx.println(`active master key: ${p.vault.masterKeyId}`);
-        ctx.printTable(['DATA KEY', 'ENVIRONMENT', 'STATUS', 'MASTER KEY', 'SECRETS'], rows.map((r) => [r.id, r.environment, r.status, r.masterKeyId, r.secrets]));
+        ctx.printTable(
+          ['DATA KEY', 'ENVIRONMENT', 'STATUS', 'MASTER KEY', 'SECRETS'],
+          rows.map((r) => [r.id, r.environment, r.status, r.masterKeyId, r.secrets]),
+        );
       }
     });
   key

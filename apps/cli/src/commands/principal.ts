@@ -18,7 +18,9 @@ function printChange(ctx: CliContext, change: PrincipalChange, json: boolean | u
   if (change.flows.length === 0) ctx.println('no flow changed state');
   for (const f of change.flows) {
     const why = f.reasons.filter((r) => r.code !== 'turned_off').map((r) => r.message);
-    ctx.println(`  flow ${f.name} (${f.flowId}) in ${f.environment}: ${f.from} -> ${f.to}${why.length ? ` (${why.join('; ')})` : ''}`);
+    ctx.println(
+      `  flow ${f.name} (${f.flowId}) in ${f.environment}: ${f.from} -> ${f.to}${why.length ? ` (${why.join('; ')})` : ''}`,
+    );
   }
 }
 
@@ -39,7 +41,10 @@ export function register(program: Command, ctx: CliContext): void {
         ...(o.displayName ? { displayName: o.displayName } : {}),
       });
       if (o.json) ctx.printJson(principalJson(created));
-      else ctx.println(`created ${created.kind === 'servicePrincipal' ? 'service principal' : 'user'} ${created.name} (${created.id})`);
+      else
+        ctx.println(
+          `created ${created.kind === 'servicePrincipal' ? 'service principal' : 'user'} ${created.name} (${created.id})`,
+        );
     });
   cmd
     .command('list')
@@ -49,7 +54,11 @@ export function register(program: Command, ctx: CliContext): void {
       const p = await ctx.platform();
       const list = await p.principals.list();
       if (o.json) ctx.printJson(list.map(principalJson));
-      else ctx.printTable(['NAME', 'KIND', 'STATUS', 'ID'], list.map((x) => [x.name, x.kind, x.status, x.id]));
+      else
+        ctx.printTable(
+          ['NAME', 'KIND', 'STATUS', 'ID'],
+          list.map((x) => [x.name, x.kind, x.status, x.id]),
+        );
     });
   cmd
     .command('assign <name>')

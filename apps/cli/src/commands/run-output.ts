@@ -39,4 +39,3 @@ export function printRun(ctx: CliContext, result: RunFlowResult): void {
 export function runExitCode(status: string): number {
   return status === 'Failed' || status === 'Cancelled' ? ExitCode.Partial : ExitCode.Ok;
 }
-

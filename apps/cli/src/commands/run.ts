@@ -29,7 +29,14 @@ export function register(program: Command, ctx: CliContext): void {
       else
         ctx.printTable(
           ['RUN', 'FLOW', 'STATUS', 'STARTED', 'DURATION', 'RESPONSE'],
-          runs.map((r) => [r.id, r.flowName, r.status, r.startTime, r.durationMs !== undefined ? `${r.durationMs} ms` : '', r.response?.statusCode]),
+          runs.map((r) => [
+            r.id,
+            r.flowName,
+            r.status,
+            r.startTime,
+            r.durationMs !== undefined ? `${r.durationMs} ms` : '',
+            r.response?.statusCode,
+          ]),
         );
     });
   cmd
@@ -44,12 +51,16 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.printJson(j);
         return;
       }
-      ctx.println(`run ${r.id} of ${r.flowName}: ${r.status}${r.durationMs !== undefined ? ` (${r.durationMs} ms)` : ''}`);
+      ctx.println(
+        `run ${r.id} of ${r.flowName}: ${r.status}${r.durationMs !== undefined ? ` (${r.durationMs} ms)` : ''}`,
+      );
       if (r.error) ctx.println(`error: ${r.error.code}: ${r.error.message}`);
       if (r.response) ctx.println(`response: ${r.response.statusCode} ${JSON.stringify(r.response.body)}`);
       for (const a of j.history?.actions ?? []) {
         const rep = a.repetition?.map((x) => `${x.loop}[${x.index}]`).join(' ');
-        ctx.println(`- ${a.name}${rep ? ` ${rep}` : ''}: ${a.status}${a.durationMs !== undefined ? ` ${a.durationMs} ms` : ''}`);
+        ctx.println(
+          `- ${a.name}${rep ? ` ${rep}` : ''}: ${a.status}${a.durationMs !== undefined ? ` ${a.durationMs} ms` : ''}`,
+        );
         if (a.inputs !== undefined) ctx.println(`    inputs:  ${JSON.stringify(a.inputs)}`);
         if (a.outputs !== undefined) ctx.println(`    outputs: ${JSON.stringify(a.outputs)}`);
         if (a.error) ctx.println(`    error:   ${a.error.code}: ${a.error.message}`);
@@ -75,7 +86,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (o: { env: string; olderThanDays?: string; json?: boolean }) => {
       const p = await ctx.platform();
-      const n = await p.runs.prune({ environment: o.env, ...(o.olderThanDays !== undefined ? { olderThanDays: Number(o.olderThanDays) } : {}) });
+      const n = await p.runs.prune({
+        environment: o.env,
+        ...(o.olderThanDays !== undefined ? { olderThanDays: Number(o.olderThanDays) } : {}),
+      });
       if (o.json) ctx.printJson({ deleted: n });
       else ctx.println(`deleted ${n} run(s)`);
     });

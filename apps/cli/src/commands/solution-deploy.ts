@@ -33,7 +33,8 @@ function printPlan(ctx: CliContext, plan: ImportPlan): void {
   );
   if (plan.connectors.length) {
     ctx.println('\nconnectors:');
-    for (const c of plan.connectors) ctx.println(`  ${c.id.padEnd(40)} ${c.status}${c.status === 'missing' ? '  <- blocks' : ''}`);
+    for (const c of plan.connectors)
+      ctx.println(`  ${c.id.padEnd(40)} ${c.status}${c.status === 'missing' ? '  <- blocks' : ''}`);
   }
   if (plan.references.length) {
     ctx.println('\nconnection references:');
@@ -53,20 +54,28 @@ function printPlan(ctx: CliContext, plan: ImportPlan): void {
   if (plan.variables.length) {
     ctx.println('\nenvironment variables:');
     for (const v of plan.variables) {
-      ctx.println(`  ${v.schemaName.padEnd(40)} ${v.value.source}${v.value.value !== undefined ? ` = ${JSON.stringify(v.value.value)}` : ''}`);
+      ctx.println(
+        `  ${v.schemaName.padEnd(40)} ${v.value.source}${v.value.value !== undefined ? ` = ${JSON.stringify(v.value.value)}` : ''}`,
+      );
     }
   }
   if (plan.flows.length) {
     ctx.println('\nflows (children first):');
     for (const f of plan.flows) {
-      const why = f.reasons.filter((r) => r.code !== 'turned_off').map((r) => `${r.code}${r.reference ? ` ${r.reference}` : ''}`);
-      ctx.println(`  ${f.name.padEnd(40)} ${f.action.padEnd(6)} -> ${f.outcome}${why.length ? ` (${why.join(', ')})` : ''}`);
+      const why = f.reasons
+        .filter((r) => r.code !== 'turned_off')
+        .map((r) => `${r.code}${r.reference ? ` ${r.reference}` : ''}`);
+      ctx.println(
+        `  ${f.name.padEnd(40)} ${f.action.padEnd(6)} -> ${f.outcome}${why.length ? ` (${why.join(', ')})` : ''}`,
+      );
     }
   }
   if (plan.permissions.length) {
     ctx.println('\npermissions:');
     for (const p of plan.permissions) {
-      ctx.println(`  ${p.principal} (${p.as}) ${p.canUse ? 'can use' : 'CANNOT use'} connection ${p.connectionId} for ${p.reference}`);
+      ctx.println(
+        `  ${p.principal} (${p.as}) ${p.canUse ? 'can use' : 'CANNOT use'} connection ${p.connectionId} for ${p.reference}`,
+      );
     }
   }
   for (const w of plan.warnings) ctx.println(`warning ${w.code}: ${w.message}`);
@@ -87,21 +96,26 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--as <principal>', 'importing principal (default: admin)')
     .option('--add-missing-connectors', 'plan to register missing connectors by id')
     .option('--json', 'print the plan as JSON')
-    .action(async (path: string, o: { env: string; settingsFile?: string; as?: string; addMissingConnectors?: boolean; json?: boolean }) => {
-      const pkg = await readSolution(ctx.path(path));
-      const settings = await loadSettings(ctx, o.settingsFile);
-      const p = await ctx.platform();
-      const plan = await p.solutions.plan({
-        environment: o.env,
-        package: pkg,
-        ...(settings ? { settings } : {}),
-        ...(o.as ? { actor: o.as } : {}),
-        ...(o.addMissingConnectors ? { addMissingConnectors: true } : {}),
-      });
-      if (o.json) ctx.printJson(plan);
-      else printPlan(ctx, plan);
-      ctx.exitCode = plan.exitCode;
-    });
+    .action(
+      async (
+        path: string,
+        o: { env: string; settingsFile?: string; as?: string; addMissingConnectors?: boolean; json?: boolean },
+      ) => {
+        const pkg = await readSolution(ctx.path(path));
+        const settings = await loadSettings(ctx, o.settingsFile);
+        const p = await ctx.platform();
+        const plan = await p.solutions.plan({
+          environment: o.env,
+          package: pkg,
+          ...(settings ? { settings } : {}),
+          ...(o.as ? { actor: o.as } : {}),
+          ...(o.addMissingConnectors ? { addMissingConnectors: true } : {}),
+        });
+        if (o.json) ctx.printJson(plan);
+        else printPlan(ctx, plan);
+        ctx.exitCode = plan.exitCode;
+      },
+    );
   group
     .command('import')
     .description('import a solution (zip or folder) into an environment atomically: all or nothing')
@@ -111,35 +125,48 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--as <principal>', 'importing principal (default: admin)')
     .option('--add-missing-connectors', 'register connectors the environment lacks by id only')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { path: string; env: string; settingsFile?: string; as?: string; addMissingConnectors?: boolean; json?: boolean }) => {
-      const pkg = await readSolution(ctx.path(o.path));
-      const settings = await loadSettings(ctx, o.settingsFile);
-      const p = await ctx.platform();
-      const result = await p.solutions.import({
-        environment: o.env,
-        package: pkg,
-        ...(settings ? { settings } : {}),
-        ...(o.as ? { actor: o.as } : {}),
-        ...(o.addMissingConnectors ? { addMissingConnectors: true } : {}),
-        onStep: (step) => {
-          if (ctx.io.isTTY && !o.json) ctx.io.err(`  ${step} done\n`);
-        },
-      });
-      if (o.json) {
-        ctx.printJson(result);
-        return;
-      }
-      const s = result.plan.solution;
-      ctx.println(`imported ${s.uniqueName} ${s.version} into ${result.plan.environment} (${s.action})`);
-      for (const r of result.plan.references) {
-        ctx.println(`  reference ${r.logicalName}: ${r.binding.connectionId ? `bound to ${r.binding.connectionId}` : 'unbound'}${r.binding.source === 'settings' ? ' (settings)' : ''}`);
-      }
-      for (const f of result.flows) {
-        const why = f.reasons.filter((r) => r.code !== 'turned_off').map((r) => `${r.code}${r.reference ? ` ${r.reference}` : ''}`);
-        ctx.println(`  flow ${f.name}: ${f.state}${why.length ? ` (${why.join(', ')})` : ''}`);
-      }
-      for (const w of result.plan.warnings) ctx.println(`warning ${w.code}: ${w.message}`);
-    });
+    .action(
+      async (o: {
+        path: string;
+        env: string;
+        settingsFile?: string;
+        as?: string;
+        addMissingConnectors?: boolean;
+        json?: boolean;
+      }) => {
+        const pkg = await readSolution(ctx.path(o.path));
+        const settings = await loadSettings(ctx, o.settingsFile);
+        const p = await ctx.platform();
+        const result = await p.solutions.import({
+          environment: o.env,
+          package: pkg,
+          ...(settings ? { settings } : {}),
+          ...(o.as ? { actor: o.as } : {}),
+          ...(o.addMissingConnectors ? { addMissingConnectors: true } : {}),
+          onStep: (step) => {
+            if (ctx.io.isTTY && !o.json) ctx.io.err(`  ${step} done\n`);
+          },
+        });
+        if (o.json) {
+          ctx.printJson(result);
+          return;
+        }
+        const s = result.plan.solution;
+        ctx.println(`imported ${s.uniqueName} ${s.version} into ${result.plan.environment} (${s.action})`);
+        for (const r of result.plan.references) {
+          ctx.println(
+            `  reference ${r.logicalName}: ${r.binding.connectionId ? `bound to ${r.binding.connectionId}` : 'unbound'}${r.binding.source === 'settings' ? ' (settings)' : ''}`,
+          );
+        }
+        for (const f of result.flows) {
+          const why = f.reasons
+            .filter((r) => r.code !== 'turned_off')
+            .map((r) => `${r.code}${r.reference ? ` ${r.reference}` : ''}`);
+          ctx.println(`  flow ${f.name}: ${f.state}${why.length ? ` (${why.join(', ')})` : ''}`);
+        }
+        for (const w of result.plan.warnings) ctx.println(`warning ${w.code}: ${w.message}`);
+      },
+    );
   group
     .command('list')
     .description('list the solutions installed in an environment')
@@ -149,6 +176,10 @@ export function register(program: Command, ctx: CliContext): void {
       const p = await ctx.platform();
       const list = await p.solutions.list(o.env);
       if (o.json) ctx.printJson(list);
-      else ctx.printTable(['UNIQUE NAME', 'VERSION', 'MANAGED', 'COMPONENTS', 'MODIFIED'], list.map((s) => [s.uniqueName, s.version, s.managed ? 'yes' : 'no', s.components.length, s.modifiedOn]));
+      else
+        ctx.printTable(
+          ['UNIQUE NAME', 'VERSION', 'MANAGED', 'COMPONENTS', 'MODIFIED'],
+          list.map((s) => [s.uniqueName, s.version, s.managed ? 'yes' : 'no', s.components.length, s.modifiedOn]),
+        );
     });
 }

@@ -6,7 +6,14 @@
  * the settings file → environment variable definitions and values → flows → the solution record →
  * re-evaluation of every flow of the environment (children before parents).
  */
-import { PatchbayError, type Environment, type Flow, type FlowState, type Repositories, type SolutionComponent } from '@patchbay/core';
+import {
+  PatchbayError,
+  type Environment,
+  type Flow,
+  type FlowState,
+  type Repositories,
+  type SolutionComponent,
+} from '@patchbay/core';
 import type { DeploymentSettings, SolutionPackage } from '@patchbay/solution';
 import type { PlatformContext } from '../context.js';
 import { reevaluateEnvironment } from '../services/activation.js';
@@ -108,7 +115,12 @@ async function apply(ctx: PlatformContext, tx: Repositories, work: PlanWork, o: 
       modifiedOn: now,
     });
     if (v.valueChanged && v.value !== undefined) {
-      await setVariableValue(ctx, tx, { environmentId: env.id, schemaName: v.schemaName, type: v.type, value: v.value });
+      await setVariableValue(ctx, tx, {
+        environmentId: env.id,
+        schemaName: v.schemaName,
+        type: v.type,
+        value: v.value,
+      });
     }
   }
   await step('variables');

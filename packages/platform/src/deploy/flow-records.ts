@@ -15,7 +15,8 @@ export function childFlowIdsOf(clientData: unknown): string[] {
       const action = a as Record<string, unknown>;
       if (typeof action['type'] === 'string' && action['type'].toLowerCase() === 'workflow') {
         const host = (action['inputs'] as { host?: { workflowReferenceName?: unknown } } | undefined)?.host;
-        if (typeof host?.workflowReferenceName === 'string') ids.add(host.workflowReferenceName.replace(/[{}]/g, '').toLowerCase());
+        if (typeof host?.workflowReferenceName === 'string')
+          ids.add(host.workflowReferenceName.replace(/[{}]/g, '').toLowerCase());
       }
       visit(action['actions']);
       const otherwise = action['else'] as { actions?: unknown } | undefined;
@@ -26,7 +27,8 @@ export function childFlowIdsOf(clientData: unknown): string[] {
       visit(def?.actions);
     }
   };
-  const def = (clientData as { properties?: { definition?: { actions?: unknown } } } | undefined)?.properties?.definition;
+  const def = (clientData as { properties?: { definition?: { actions?: unknown } } } | undefined)?.properties
+    ?.definition;
   visit(def?.actions);
   return [...ids].sort();
 }

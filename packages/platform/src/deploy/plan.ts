@@ -211,7 +211,10 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
   ]);
   const principalById = new Map(principals.map((p) => [p.id, p]));
   const roles = await repos.roles.listForPrincipal(actor.id);
-  if (!(await ctx.isAdmin(actor, env.id, repos)) && !roles.some((r) => r.environmentId === env.id && r.role === 'Maker')) {
+  if (
+    !(await ctx.isAdmin(actor, env.id, repos)) &&
+    !roles.some((r) => r.environmentId === env.id && r.role === 'Maker')
+  ) {
     problem({
       code: 'IMPORT_NOT_PERMITTED',
       category: 'permission',
@@ -282,7 +285,14 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
       pc = { id: have?.id ?? id, displayName: inst?.displayName ?? have?.displayName ?? id, status, references: [] };
       plannedConnectors.set(key, pc);
       if (status === 'add') {
-        const c: Connector = { environmentId: env.id, id, displayName: id, kind: 'idOnly', createdOn: now, modifiedOn: now };
+        const c: Connector = {
+          environmentId: env.id,
+          id,
+          displayName: id,
+          kind: 'idOnly',
+          createdOn: now,
+          modifiedOn: now,
+        };
         connectorsToAdd.push(c);
         connectorByKey.set(key, c);
       }
@@ -301,7 +311,10 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
   }
 
   // Settings entries.
-  const settingsRefs = new Map<string, { connectionId: string; connectorId?: string; path: string; logicalName: string }>();
+  const settingsRefs = new Map<
+    string,
+    { connectionId: string; connectorId?: string; path: string; logicalName: string }
+  >();
   for (const e of settings?.connectionReferences ?? []) {
     const first = settingsRefs.get(e.logicalName.toLowerCase());
     if (first) {
@@ -331,12 +344,18 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
   }
   for (const e of settings?.connectionReferences ?? []) {
     if (!pkg.connectionReferences.some((r) => r.logicalName.toLowerCase() === e.logicalName.toLowerCase())) {
-      warnings.push({ code: 'SETTINGS_ENTRY_UNKNOWN', message: `${settings!.file} ${e.path}: the package has no connection reference ${e.logicalName}; ignored` });
+      warnings.push({
+        code: 'SETTINGS_ENTRY_UNKNOWN',
+        message: `${settings!.file} ${e.path}: the package has no connection reference ${e.logicalName}; ignored`,
+      });
     }
   }
   for (const e of settings?.environmentVariables ?? []) {
     if (!pkg.environmentVariables.some((v) => v.schemaName.toLowerCase() === e.schemaName.toLowerCase())) {
-      warnings.push({ code: 'SETTINGS_ENTRY_UNKNOWN', message: `${settings!.file} ${e.path}: the package has no environment variable ${e.schemaName}; ignored` });
+      warnings.push({
+        code: 'SETTINGS_ENTRY_UNKNOWN',
+        message: `${settings!.file} ${e.path}: the package has no environment variable ${e.schemaName}; ignored`,
+      });
     }
   }
 
@@ -348,21 +367,36 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
   const connById = new Map(envConns.map((c) => [c.id, c]));
   for (const cr of pkg.connectionReferences) {
     const key = cr.logicalName.toLowerCase();
-    const connectorId = connectorByKey.get(connectorOfPackageRef.get(key)!.toLowerCase())?.id ?? connectorOfPackageRef.get(key)!;
+    const connectorId =
+      connectorByKey.get(connectorOfPackageRef.get(key)!.toLowerCase())?.id ?? connectorOfPackageRef.get(key)!;
     const existing = envRefByKey.get(key);
     const entry = settingsRefs.get(key);
     let binding: PlannedReference['binding'] = existing?.connectionId
-      ? { action: 'keep', connectionId: existing.connectionId, previousConnectionId: existing.connectionId, source: 'existing' }
+      ? {
+          action: 'keep',
+          connectionId: existing.connectionId,
+          previousConnectionId: existing.connectionId,
+          source: 'existing',
+        }
       : { action: 'unbound', connectionId: null, previousConnectionId: null, source: 'none' };
     if (entry && entry.connectionId.trim() !== '') {
       const where = `${settings!.file} ${entry.path}`;
       const placeholders = findPlaceholders(entry.connectionId);
-      if (entry.connectorId && connectorIdFromApiId(entry.connectorId).toLowerCase() !== connectorIdFromApiId(cr.connectorId).toLowerCase()) {
+      if (
+        entry.connectorId &&
+        connectorIdFromApiId(entry.connectorId).toLowerCase() !== connectorIdFromApiId(cr.connectorId).toLowerCase()
+      ) {
         problem({
           code: 'SETTINGS_CONNECTOR_MISMATCH',
           category: 'not-ready',
           message: `${where}: connection reference ${cr.logicalName} is for connector ${connectorIdFromApiId(cr.connectorId)}, but the settings file says ${connectorIdFromApiId(entry.connectorId)}`,
-          details: { reference: cr.logicalName, packageConnector: cr.connectorId, settingsConnector: entry.connectorId, file: settings!.file, path: entry.path },
+          details: {
+            reference: cr.logicalName,
+            packageConnector: cr.connectorId,
+            settingsConnector: entry.connectorId,
+            file: settings!.file,
+            path: entry.path,
+          },
         });
       } else if (placeholders.length > 0) {
         problem({
@@ -378,7 +412,12 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
             code: 'CONNECTION_NOT_FOUND',
             category: 'not-ready',
             message: `${where}: connection ${entry.connectionId} named for ${cr.logicalName} does not exist`,
-            details: { reference: cr.logicalName, connection: entry.connectionId, file: settings!.file, path: entry.path },
+            details: {
+              reference: cr.logicalName,
+              connection: entry.connectionId,
+              file: settings!.file,
+              path: entry.path,
+            },
           });
         } else if (conn.environmentId !== env.id) {
           const other = await repos.environments.get(conn.environmentId);
@@ -386,18 +425,35 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
             code: 'CONNECTION_IN_OTHER_ENVIRONMENT',
             category: 'not-ready',
             message: `${where}: connection ${conn.id} named for ${cr.logicalName} belongs to environment ${other?.name ?? conn.environmentId}, not ${env.name}; connections never move between environments — create one in ${env.name}`,
-            details: { reference: cr.logicalName, connection: conn.id, connectionEnvironment: other?.name ?? conn.environmentId, environment: env.name },
+            details: {
+              reference: cr.logicalName,
+              connection: conn.id,
+              connectionEnvironment: other?.name ?? conn.environmentId,
+              environment: env.name,
+            },
           });
         } else if (conn.connectorId.toLowerCase() !== connectorId.toLowerCase()) {
           problem({
             code: 'BINDING_CONNECTOR_MISMATCH',
             category: 'not-ready',
             message: `${where}: connection ${conn.id} is for connector ${conn.connectorId}, but ${cr.logicalName} needs ${connectorId}`,
-            details: { reference: cr.logicalName, connection: conn.id, referenceConnector: connectorId, connectionConnector: conn.connectorId },
+            details: {
+              reference: cr.logicalName,
+              connection: conn.id,
+              referenceConnector: connectorId,
+              connectionConnector: conn.connectorId,
+            },
           });
         } else {
           const canUse = canUseConnection(actor.id, conn);
-          permissions.push({ principal: actor.name, principalKind: actor.kind, as: 'importer', reference: cr.logicalName, connectionId: conn.id, canUse });
+          permissions.push({
+            principal: actor.name,
+            principalKind: actor.kind,
+            as: 'importer',
+            reference: cr.logicalName,
+            connectionId: conn.id,
+            canUse,
+          });
           if (!canUse) {
             problem({
               code: 'BINDING_NOT_PERMITTED',
@@ -421,10 +477,18 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
           code: 'REFERENCE_CONNECTOR_CHANGED',
           category: 'not-ready',
           message: `the package changes connection reference ${cr.logicalName} from connector ${existing.connectorId} to ${connectorId}, but it is bound to connection ${existing.connectionId} of ${existing.connectorId}: unbind it first, or name a ${connectorId} connection for it in the settings file`,
-          details: { reference: cr.logicalName, from: existing.connectorId, to: connectorId, connection: existing.connectionId },
+          details: {
+            reference: cr.logicalName,
+            from: existing.connectorId,
+            to: connectorId,
+            connection: existing.connectionId,
+          },
         });
       } else if (binding.action === 'unbound') {
-        warnings.push({ code: 'REFERENCE_CONNECTOR_CHANGED', message: `connection reference ${cr.logicalName} changes from connector ${existing.connectorId} to ${connectorId}` });
+        warnings.push({
+          code: 'REFERENCE_CONNECTOR_CHANGED',
+          message: `connection reference ${cr.logicalName} changes from connector ${existing.connectorId} to ${connectorId}`,
+        });
       }
     }
     plannedRefs.push({
@@ -441,7 +505,11 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
       displayName: cr.displayName ?? existing?.displayName ?? cr.logicalName,
       connectorId,
       ...(cr.customConnectorId ? { customConnectorId: cr.customConnectorId } : {}),
-      ...(cr.description !== undefined ? { description: cr.description } : existing?.description ? { description: existing.description } : {}),
+      ...(cr.description !== undefined
+        ? { description: cr.description }
+        : existing?.description
+          ? { description: existing.description }
+          : {}),
       ...(cr.promptingBehavior !== undefined ? { promptingBehavior: cr.promptingBehavior } : {}),
       ownerId: existing?.ownerId ?? actor.id,
       connectionId: binding.connectionId,
@@ -452,7 +520,10 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
   }
 
   // Variables.
-  const [envDefs, envValues] = await Promise.all([repos.environmentVariables.listDefinitions(env.id), repos.environmentVariables.listValues(env.id)]);
+  const [envDefs, envValues] = await Promise.all([
+    repos.environmentVariables.listDefinitions(env.id),
+    repos.environmentVariables.listValues(env.id),
+  ]);
   const defByKey = new Map(envDefs.map((d) => [d.schemaName.toLowerCase(), d]));
   const valueByKey = new Map(envValues.map((v) => [v.schemaName.toLowerCase(), v]));
   const plannedVars: PlannedVariable[] = [];
@@ -460,7 +531,11 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
   for (const v of pkg.environmentVariables) {
     const key = v.schemaName.toLowerCase();
     const type: EnvironmentVariableType = v.type === 'Unknown' ? 'String' : v.type;
-    if (v.type === 'Unknown') warnings.push({ code: 'VARIABLE_TYPE_UNKNOWN', message: `environment variable ${v.schemaName} has type code ${v.typeCode}; treated as String` });
+    if (v.type === 'Unknown')
+      warnings.push({
+        code: 'VARIABLE_TYPE_UNKNOWN',
+        message: `environment variable ${v.schemaName} has type code ${v.typeCode}; treated as String`,
+      });
     const entry = settingsVars.get(key);
     const existingValue = valueByKey.get(key);
     let source: PlannedVariable['value']['source'];
@@ -526,7 +601,8 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
   const envFlowById = new Map(envFlows.map((f) => [f.id, f]));
   const flowsAfter = new Map(envFlowById);
   const packageFlows: Flow[] = [];
-  const connectorOfRef = (logicalName: string): string | undefined => refsAfter.get(logicalName.toLowerCase())?.connectorId;
+  const connectorOfRef = (logicalName: string): string | undefined =>
+    refsAfter.get(logicalName.toLowerCase())?.connectorId;
   for (const pf of pkg.flows) {
     const id = pf.workflowId.toLowerCase();
     const existing = envFlowById.get(id);
@@ -550,8 +626,13 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
     };
     packageFlows.push(f);
     flowsAfter.set(id, f);
-    for (const key of f.connections.filter((e) => e.logicalName && !refsAfter.has(e.logicalName.toLowerCase())).map((e) => e.logicalName!)) {
-      warnings.push({ code: 'REFERENCE_NOT_IN_PACKAGE', message: `flow ${pf.name} uses connection reference ${key}, which neither the package nor the environment holds` });
+    for (const key of f.connections
+      .filter((e) => e.logicalName && !refsAfter.has(e.logicalName.toLowerCase()))
+      .map((e) => e.logicalName!)) {
+      warnings.push({
+        code: 'REFERENCE_NOT_IN_PACKAGE',
+        message: `flow ${pf.name} uses connection reference ${key}, which neither the package nor the environment holds`,
+      });
     }
   }
 
@@ -592,7 +673,11 @@ export async function computePlan(o: ComputePlanOptions): Promise<PlanWork> {
     if (!conn) continue;
     const owners = new Map<string, string[]>();
     for (const f of flowsOut) {
-      if (f.connections.some((e) => e.runtimeSource === 'embedded' && e.logicalName?.toLowerCase() === r.logicalName.toLowerCase())) {
+      if (
+        f.connections.some(
+          (e) => e.runtimeSource === 'embedded' && e.logicalName?.toLowerCase() === r.logicalName.toLowerCase(),
+        )
+      ) {
         owners.set(f.ownerId, [...(owners.get(f.ownerId) ?? []), f.name]);
       }
     }

@@ -19,10 +19,25 @@ export async function setVariableValue(
 ): Promise<void> {
   const modifiedOn = ctx.nowIso();
   if (o.type === 'Secret') {
-    await ctx.vault.put(tx, { environmentId: o.environmentId, ownerId: variableSecretOwner(o.environmentId, o.schemaName), name: 'value', value: o.value });
-    await tx.environmentVariables.upsertValue({ environmentId: o.environmentId, schemaName: o.schemaName, value: '', modifiedOn });
+    await ctx.vault.put(tx, {
+      environmentId: o.environmentId,
+      ownerId: variableSecretOwner(o.environmentId, o.schemaName),
+      name: 'value',
+      value: o.value,
+    });
+    await tx.environmentVariables.upsertValue({
+      environmentId: o.environmentId,
+      schemaName: o.schemaName,
+      value: '',
+      modifiedOn,
+    });
   } else {
-    await tx.environmentVariables.upsertValue({ environmentId: o.environmentId, schemaName: o.schemaName, value: o.value, modifiedOn });
+    await tx.environmentVariables.upsertValue({
+      environmentId: o.environmentId,
+      schemaName: o.schemaName,
+      value: o.value,
+      modifiedOn,
+    });
   }
 }
 
@@ -30,8 +45,15 @@ export async function setVariableValue(
  * The effective value of every variable of an environment (value, else default), by schema name,
  * with Secret values decrypted: for the engine only, never for output.
  */
-export async function effectiveVariableValues(ctx: PlatformContext, environmentId: string, repos: Repositories = ctx.store.repos): Promise<Map<string, string>> {
-  const [defs, values] = await Promise.all([repos.environmentVariables.listDefinitions(environmentId), repos.environmentVariables.listValues(environmentId)]);
+export async function effectiveVariableValues(
+  ctx: PlatformContext,
+  environmentId: string,
+  repos: Repositories = ctx.store.repos,
+): Promise<Map<string, string>> {
+  const [defs, values] = await Promise.all([
+    repos.environmentVariables.listDefinitions(environmentId),
+    repos.environmentVariables.listValues(environmentId),
+  ]);
   const byKey = new Map(values.map((v) => [v.schemaName.toLowerCase(), v.value]));
   const out = new Map<string, string>();
   for (const d of defs) {

@@ -109,9 +109,13 @@ export class SecretVault {
       key = open(this.masterKey(record.masterKeyId), record.wrappedKey, dataKeyAad(record));
     } catch (e) {
       if ((e as { code?: string }).code === 'MASTER_KEY_UNKNOWN') throw e;
-      throw secretError('DATA_KEY_UNWRAP_FAILED', `data key ${record.id} cannot be unwrapped: wrong master key or tampered data`, {
-        dataKeyId: record.id,
-      });
+      throw secretError(
+        'DATA_KEY_UNWRAP_FAILED',
+        `data key ${record.id} cannot be unwrapped: wrong master key or tampered data`,
+        {
+          dataKeyId: record.id,
+        },
+      );
     }
     this.dataKeys.set(record.id, key);
     return key;
@@ -145,14 +149,21 @@ export class SecretVault {
    * Encrypts and stores a secret value (inserts or replaces by owner and name). Call inside the
    * transaction that creates or changes the owner so both commit together.
    */
-  async put(tx: Repositories, options: { environmentId: string; ownerId: string; name: string; value: string }): Promise<void> {
+  async put(
+    tx: Repositories,
+    options: { environmentId: string; ownerId: string; name: string; value: string },
+  ): Promise<void> {
     const dk = await this.activeKey(tx, options.environmentId);
     await tx.secrets.put({
       ownerId: options.ownerId,
       environmentId: options.environmentId,
       name: options.name,
       keyId: dk.id,
-      ciphertext: seal(this.unwrap(dk), Buffer.from(options.value, 'utf8'), secretAad(options.environmentId, options.ownerId, options.name)),
+      ciphertext: seal(
+        this.unwrap(dk),
+        Buffer.from(options.value, 'utf8'),
+        secretAad(options.environmentId, options.ownerId, options.name),
+      ),
       modifiedOn: new Date(this.clock.now()).toISOString(),
     });
   }
@@ -168,20 +179,30 @@ export class SecretVault {
     if (!rec) return undefined;
     const dk = await repos.dataKeys.get(rec.keyId);
     if (!dk) {
-      throw secretError('DATA_KEY_MISSING', `secret ${name} of ${ownerId} was encrypted with data key ${rec.keyId}, which no longer exists`, {
-        owner: ownerId,
-        secret: name,
-        dataKeyId: rec.keyId,
-      });
+      throw secretError(
+        'DATA_KEY_MISSING',
+        `secret ${name} of ${ownerId} was encrypted with data key ${rec.keyId}, which no longer exists`,
+        {
+          owner: ownerId,
+          secret: name,
+          dataKeyId: rec.keyId,
+        },
+      );
     }
     try {
-      return open(this.unwrap(dk), rec.ciphertext, secretAad(rec.environmentId, rec.ownerId, rec.name)).toString('utf8');
+      return open(this.unwrap(dk), rec.ciphertext, secretAad(rec.environmentId, rec.ownerId, rec.name)).toString(
+        'utf8',
+      );
     } catch (e) {
       if ((e as { category?: string }).category === 'secret') throw e;
-      throw secretError('SECRET_DECRYPT_FAILED', `secret ${name} of ${ownerId} cannot be decrypted: tampered data or wrong key`, {
-        owner: ownerId,
-        secret: name,
-      });
+      throw secretError(
+        'SECRET_DECRYPT_FAILED',
+        `secret ${name} of ${ownerId} cannot be decrypted: tampered data or wrong key`,
+        {
+          owner: ownerId,
+          secret: name,
+        },
+      );
     }
   }
 
@@ -212,7 +233,9 @@ export class SecretVault {
     const now = this.clock.now();
     let record = this.activeKeys.get(environmentId);
     if (!record || now - record.at > SecretVault.activeKeyCacheMs) {
-      const existing = (await repos.dataKeys.list()).find((k) => k.environmentId === environmentId && k.status === 'active');
+      const existing = (await repos.dataKeys.list()).find(
+        (k) => k.environmentId === environmentId && k.status === 'active',
+      );
       // A key created here may still roll back with the caller's transaction: cache only committed ones.
       if (existing) this.activeKeys.set(environmentId, { record: existing, at: now });
       record = { record: existing ?? (await this.createDataKey(repos, environmentId)), at: now };
@@ -240,17 +263,23 @@ export class SecretVault {
     if (!key) {
       const dk = await repos.dataKeys.get(keyId);
       if (!dk) {
-        throw secretError('DATA_KEY_MISSING', `data of ${aad} was encrypted with data key ${keyId}, which no longer exists`, {
-          dataKeyId: keyId,
-          owner: aad,
-        });
+        throw secretError(
+          'DATA_KEY_MISSING',
+          `data of ${aad} was encrypted with data key ${keyId}, which no longer exists`,
+          {
+            dataKeyId: keyId,
+            owner: aad,
+          },
+        );
       }
       key = this.unwrap(dk);
     }
     try {
       return open(key, sealed, dataAad(environmentId, aad)).toString('utf8');
     } catch {
-      throw secretError('DATA_DECRYPT_FAILED', `data of ${aad} cannot be decrypted: tampered data or wrong key`, { owner: aad });
+      throw secretError('DATA_DECRYPT_FAILED', `data of ${aad} cannot be decrypted: tampered data or wrong key`, {
+        owner: aad,
+      });
     }
   }
 
@@ -276,7 +305,11 @@ export class SecretVault {
           await tx.secrets.put({
             ...rec,
             keyId: fresh.id,
-            ciphertext: seal(this.unwrap(fresh), Buffer.from(value, 'utf8'), secretAad(rec.environmentId, rec.ownerId, rec.name)),
+            ciphertext: seal(
+              this.unwrap(fresh),
+              Buffer.from(value, 'utf8'),
+              secretAad(rec.environmentId, rec.ownerId, rec.name),
+            ),
             modifiedOn: new Date(this.clock.now()).toISOString(),
           });
           report.secrets += 1;
@@ -317,7 +350,11 @@ export class SecretVault {
       for (const k of await tx.dataKeys.list()) {
         if (k.masterKeyId === this.keyring.active.id) continue;
         const key = this.unwrap(k);
-        await tx.dataKeys.update({ ...k, wrappedKey: seal(this.keyring.active.key, key, dataKeyAad(k)), masterKeyId: this.keyring.active.id });
+        await tx.dataKeys.update({
+          ...k,
+          wrappedKey: seal(this.keyring.active.key, key, dataKeyAad(k)),
+          masterKeyId: this.keyring.active.id,
+        });
         n += 1;
       }
     });

@@ -65,7 +65,10 @@ export async function reevaluateEnvironment(
 }
 
 /** Re-evaluates every environment (used after principal changes, which cross environments). */
-export async function reevaluateAll(ctx: PlatformContext, tx: Repositories): Promise<Array<FlowStateChange & { environment: string }>> {
+export async function reevaluateAll(
+  ctx: PlatformContext,
+  tx: Repositories,
+): Promise<Array<FlowStateChange & { environment: string }>> {
   const out: Array<FlowStateChange & { environment: string }> = [];
   for (const env of await tx.environments.list()) {
     for (const c of await reevaluateEnvironment(ctx, tx, env.id)) out.push({ ...c, environment: env.name });

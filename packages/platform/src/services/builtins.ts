@@ -10,7 +10,11 @@ import type { ConnectionParameter, Connector } from '@patchbay/core';
 /** Ids of the built-in connectors. */
 export const BUILTIN_CONNECTOR_IDS = ['shared_patchbayhttp', 'shared_sql', 'shared_patchbay'] as const;
 
-const str = (displayName: string, required: boolean, extra: Partial<ConnectionParameter['uiDefinition']> = {}): ConnectionParameter => ({
+const str = (
+  displayName: string,
+  required: boolean,
+  extra: Partial<ConnectionParameter['uiDefinition']> = {},
+): ConnectionParameter => ({
   type: 'string',
   uiDefinition: { displayName, constraints: { required: required ? 'true' : 'false' }, ...extra },
 });

@@ -70,7 +70,9 @@ export class ConnectionService {
         );
       }
       if (options.displayName.length > 256) {
-        throw invalid('CONNECTION_NAME_TOO_LONG', 'a connection display name has at most 256 characters', { field: 'displayName' });
+        throw invalid('CONNECTION_NAME_TOO_LONG', 'a connection display name has at most 256 characters', {
+          field: 'displayName',
+        });
       }
       if (!options.displayName.trim()) {
         throw invalid('CONNECTION_NAME_REQUIRED', 'a connection needs a display name', { field: 'displayName' });
@@ -103,7 +105,13 @@ export class ConnectionService {
         const key = Object.keys(secrets).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
         await this.ctx.vault.put(tx, { environmentId: env.id, ownerId: conn.id, name, value: secrets[key] ?? '' });
       }
-      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'connection.create', target: { type: 'connection', id: conn.id, name: conn.displayName }, after: conn });
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: env.id,
+        action: 'connection.create',
+        target: { type: 'connection', id: conn.id, name: conn.displayName },
+        after: conn,
+      });
       return conn;
     });
   }
@@ -130,14 +138,25 @@ export class ConnectionService {
   /** Shares a connection (CanUse / CanUseAndShare). Flows of the environment are re-evaluated. */
   async share(options: { id: string; with: string; role: ShareRole; actor?: string }): Promise<ConnectionChange> {
     return this.change('connection.share', options.id, options.actor, async (tx, conn, actor) =>
-      shareConnection({ connection: conn, actor, target: await this.ctx.principal(options.with, tx), role: options.role, now: this.ctx.nowIso() }),
+      shareConnection({
+        connection: conn,
+        actor,
+        target: await this.ctx.principal(options.with, tx),
+        role: options.role,
+        now: this.ctx.nowIso(),
+      }),
     );
   }
 
   /** Removes a share. Flows that relied on it turn Off, listed in the result. */
   async unshare(options: { id: string; with: string; actor?: string }): Promise<ConnectionChange> {
     return this.change('connection.unshare', options.id, options.actor, async (tx, conn, actor) =>
-      unshareConnection({ connection: conn, actor, target: await this.ctx.principal(options.with, tx), now: this.ctx.nowIso() }),
+      unshareConnection({
+        connection: conn,
+        actor,
+        target: await this.ctx.principal(options.with, tx),
+        now: this.ctx.nowIso(),
+      }),
     );
   }
 
@@ -181,26 +200,40 @@ export class ConnectionService {
    * `force`: then the references are unbound and the flows that turn off are listed (invariant 7).
    * @throws CONNECTION_IN_USE (conflict, exit 3) naming the references.
    */
-  async delete(options: { id: string; force?: boolean; actor?: string }): Promise<ConnectionChange & { unboundReferences: string[] }> {
+  async delete(options: {
+    id: string;
+    force?: boolean;
+    actor?: string;
+  }): Promise<ConnectionChange & { unboundReferences: string[] }> {
     return this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(options.actor, tx);
       const conn = await this.get(options.id, tx);
       const isAdmin = await this.ctx.isAdmin(actor, conn.environmentId, tx);
       if (conn.ownerId !== actor.id && !isAdmin) {
-        throw forbidden('CONNECTION_DELETE_NOT_PERMITTED', `principal ${actor.name} cannot delete connection ${conn.id}: only its owner or an Admin can`, {
-          connection: conn.id,
-          principal: actor.name,
-        });
+        throw forbidden(
+          'CONNECTION_DELETE_NOT_PERMITTED',
+          `principal ${actor.name} cannot delete connection ${conn.id}: only its owner or an Admin can`,
+          {
+            connection: conn.id,
+            principal: actor.name,
+          },
+        );
       }
       const bound = await tx.references.listByConnection(conn.id);
       if (bound.length > 0 && !options.force) {
         const flows = (await tx.flows.list(conn.environmentId)).filter((f) =>
-          f.connections.some((e) => e.logicalName && bound.some((r) => r.logicalName.toLowerCase() === e.logicalName!.toLowerCase())),
+          f.connections.some(
+            (e) => e.logicalName && bound.some((r) => r.logicalName.toLowerCase() === e.logicalName!.toLowerCase()),
+          ),
         );
         throw conflict(
           'CONNECTION_IN_USE',
           `connection ${conn.id} is bound to ${bound.map((r) => r.logicalName).join(', ')}; unbind them first or use --force (flows that would turn off: ${flows.map((f) => f.name).join(', ') || 'none'})`,
-          { connection: conn.id, references: bound.map((r) => r.logicalName), flows: flows.map((f) => ({ id: f.id, name: f.name })) },
+          {
+            connection: conn.id,
+            references: bound.map((r) => r.logicalName),
+            flows: flows.map((f) => ({ id: f.id, name: f.name })),
+          },
         );
       }
       const now = this.ctx.nowIso();
@@ -232,7 +265,14 @@ export class ConnectionService {
       const next = await fn(tx, conn, actor);
       await tx.connections.update(next);
       const flows = await reevaluateEnvironment(this.ctx, tx, conn.environmentId);
-      await this.ctx.audit(tx, { actor, environmentId: conn.environmentId, action, target: { type: 'connection', id: conn.id, name: conn.displayName }, before: conn, after: next });
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: conn.environmentId,
+        action,
+        target: { type: 'connection', id: conn.id, name: conn.displayName },
+        before: conn,
+        after: next,
+      });
       return { connection: next, flows };
     });
   }

@@ -2,7 +2,12 @@
  * Maps a custom connector as read by @patchbay/solution (source folder or solution part) to the
  * core's ConnectorDefinition.
  */
-import type { ConnectionParameter, ConnectionParameterSets, ConnectorDefinition, PolicyTemplateInstance } from '@patchbay/core';
+import type {
+  ConnectionParameter,
+  ConnectionParameterSets,
+  ConnectorDefinition,
+  PolicyTemplateInstance,
+} from '@patchbay/core';
 import type { CustomConnectorDefinition } from '@patchbay/solution';
 
 /** The core ConnectorDefinition of a custom connector definition. */
@@ -16,7 +21,8 @@ export function toConnectorDefinition(def: CustomConnectorDefinition): Connector
       parameters: (p['parameters'] as Record<string, unknown> | undefined) ?? {},
     })) as PolicyTemplateInstance[],
   };
-  if (def.connectionParameterSets) out.connectionParameterSets = def.connectionParameterSets as unknown as ConnectionParameterSets;
+  if (def.connectionParameterSets)
+    out.connectionParameterSets = def.connectionParameterSets as unknown as ConnectionParameterSets;
   if (def.script !== undefined) out.script = def.script;
   const other: Record<string, unknown> = {};
   if (def.iconBrandColor) other['iconBrandColor'] = def.iconBrandColor;
@@ -27,5 +33,8 @@ export function toConnectorDefinition(def: CustomConnectorDefinition): Connector
 
 /** A connector id derived from a name: spaces and characters outside `[A-Za-z0-9_.-]` become `-`. */
 export function connectorIdFromName(name: string): string {
-  return name.trim().replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '');
+  return name
+    .trim()
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }

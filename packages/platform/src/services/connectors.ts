@@ -48,10 +48,14 @@ export class ConnectorService {
     const env = await this.environments.get(environment);
     const found = await findConnector(repos, env.id, id);
     if (!found) {
-      throw notFound('CONNECTOR_NOT_FOUND', `connector ${connectorIdFromApiId(id)} is not installed in environment ${env.name}`, {
-        connector: connectorIdFromApiId(id),
-        environment: env.name,
-      });
+      throw notFound(
+        'CONNECTOR_NOT_FOUND',
+        `connector ${connectorIdFromApiId(id)} is not installed in environment ${env.name}`,
+        {
+          connector: connectorIdFromApiId(id),
+          environment: env.name,
+        },
+      );
     }
     return found;
   }
@@ -64,17 +68,24 @@ export class ConnectorService {
   async add(options: { environment: string; id: string; displayName?: string; actor?: string }): Promise<Connector> {
     const id = connectorIdFromApiId(options.id);
     if (!ID.test(id)) {
-      throw invalid('CONNECTOR_ID_INVALID', `connector id ${JSON.stringify(options.id)} is invalid`, { field: 'id', value: options.id });
+      throw invalid('CONNECTOR_ID_INVALID', `connector id ${JSON.stringify(options.id)} is invalid`, {
+        field: 'id',
+        value: options.id,
+      });
     }
     return this.ctx.store.transaction(async (tx) => {
       const env = await this.environments.get(options.environment);
       const actor = await this.ctx.actor(options.actor, tx);
       const existing = await findConnector(tx, env.id, id);
       if (existing && existing.kind !== 'idOnly') {
-        throw conflict('CONNECTOR_EXISTS', `connector ${existing.id} is already installed in ${env.name} (${existing.kind})`, {
-          connector: existing.id,
-          environment: env.name,
-        });
+        throw conflict(
+          'CONNECTOR_EXISTS',
+          `connector ${existing.id} is already installed in ${env.name} (${existing.kind})`,
+          {
+            connector: existing.id,
+            environment: env.name,
+          },
+        );
       }
       const now = this.ctx.nowIso();
       const c: Connector = {
@@ -87,7 +98,12 @@ export class ConnectorService {
       };
       await tx.connectors.upsert(c);
       await reevaluateEnvironment(this.ctx, tx, env.id);
-      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'connector.add', target: { type: 'connector', id: c.id, name: c.displayName } });
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: env.id,
+        action: 'connector.add',
+        target: { type: 'connector', id: c.id, name: c.displayName },
+      });
       return c;
     });
   }
@@ -101,11 +117,16 @@ export class ConnectorService {
     const run = async (tx: Repositories): Promise<Connector> => {
       const id = connectorIdFromApiId(options.id);
       if (!ID.test(id)) {
-        throw invalid('CONNECTOR_ID_INVALID', `connector id ${JSON.stringify(options.id)} is invalid`, { field: 'id', value: options.id });
+        throw invalid('CONNECTOR_ID_INVALID', `connector id ${JSON.stringify(options.id)} is invalid`, {
+          field: 'id',
+          value: options.id,
+        });
       }
       const env = await this.environments.get(options.environment);
       if (isBuiltinConnector(id)) {
-        throw conflict('CONNECTOR_EXISTS', `connector id ${id} is reserved for a built-in connector`, { connector: id });
+        throw conflict('CONNECTOR_EXISTS', `connector id ${id} is reserved for a built-in connector`, {
+          connector: id,
+        });
       }
       const existing = await tx.connectors.get(env.id, id);
       const now = this.ctx.nowIso();
@@ -120,7 +141,13 @@ export class ConnectorService {
       };
       await tx.connectors.upsert(c);
       await reevaluateEnvironment(this.ctx, tx, env.id);
-      await this.ctx.audit(tx, { ...(options.actor ? { actor: await this.ctx.actor(options.actor, tx) } : {}), environmentId: env.id, action: 'connector.install', target: { type: 'connector', id: c.id, name: c.displayName }, details: { replaced: Boolean(existing) } });
+      await this.ctx.audit(tx, {
+        ...(options.actor ? { actor: await this.ctx.actor(options.actor, tx) } : {}),
+        environmentId: env.id,
+        action: 'connector.install',
+        target: { type: 'connector', id: c.id, name: c.displayName },
+        details: { replaced: Boolean(existing) },
+      });
       return c;
     };
     return repos ? run(repos) : this.ctx.store.transaction(run);
@@ -128,7 +155,14 @@ export class ConnectorService {
 }
 
 /** Finds a built-in or installed connector of an environment by id (case-insensitive). */
-export async function findConnector(repos: Repositories, environmentId: string, id: string): Promise<Connector | undefined> {
+export async function findConnector(
+  repos: Repositories,
+  environmentId: string,
+  id: string,
+): Promise<Connector | undefined> {
   const key = connectorIdFromApiId(id).toLowerCase();
-  return builtinConnectors(environmentId).find((b) => b.id.toLowerCase() === key) ?? (await repos.connectors.get(environmentId, key));
+  return (
+    builtinConnectors(environmentId).find((b) => b.id.toLowerCase() === key) ??
+    (await repos.connectors.get(environmentId, key))
+  );
 }

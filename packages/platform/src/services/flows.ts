@@ -38,19 +38,30 @@ export class FlowService {
         ids: matches.map((f) => f.id),
       });
     }
-    throw notFound('FLOW_NOT_FOUND', `flow ${nameOrId} does not exist in environment ${env.name}`, { flow: nameOrId, environment: env.name });
+    throw notFound('FLOW_NOT_FOUND', `flow ${nameOrId} does not exist in environment ${env.name}`, {
+      flow: nameOrId,
+      environment: env.name,
+    });
   }
 
   /**
    * Turns a flow on (records the intent) and returns it with its state. When a reference is not
    * usable the flow stays Off with reasons, and turns On by itself once the cause is fixed.
    */
-  async turnOn(options: { environment: string; flow: string; actor?: string }): Promise<{ flow: Flow; changes: FlowStateChange[] }> {
+  async turnOn(options: {
+    environment: string;
+    flow: string;
+    actor?: string;
+  }): Promise<{ flow: Flow; changes: FlowStateChange[] }> {
     return this.setTurnedOn(options, true);
   }
 
   /** Turns a flow off (by hand): it stays Off until turned on again, whatever else changes. */
-  async turnOff(options: { environment: string; flow: string; actor?: string }): Promise<{ flow: Flow; changes: FlowStateChange[] }> {
+  async turnOff(options: {
+    environment: string;
+    flow: string;
+    actor?: string;
+  }): Promise<{ flow: Flow; changes: FlowStateChange[] }> {
     return this.setTurnedOn(options, false);
   }
 

@@ -40,7 +40,8 @@ export class PrincipalService {
     return this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(options.actor, tx);
       const existing = await tx.principals.getByName(options.name);
-      if (existing) throw conflict('PRINCIPAL_EXISTS', `principal ${existing.name} already exists`, { principal: existing.name });
+      if (existing)
+        throw conflict('PRINCIPAL_EXISTS', `principal ${existing.name} already exists`, { principal: existing.name });
       const p: Principal = {
         id: this.ctx.ids.newId(),
         name: options.name,
@@ -50,7 +51,12 @@ export class PrincipalService {
         createdOn: this.ctx.nowIso(),
       };
       await tx.principals.insert(p);
-      await this.ctx.audit(tx, { actor, action: 'principal.create', target: { type: 'principal', id: p.id, name: p.name }, after: p });
+      await this.ctx.audit(tx, {
+        actor,
+        action: 'principal.create',
+        target: { type: 'principal', id: p.id, name: p.name },
+        after: p,
+      });
       return p;
     });
   }

@@ -77,17 +77,25 @@ export class ReferenceService {
       const actor = await this.ctx.actor(options.actor, tx);
       const existing = await tx.references.getByLogicalName(env.id, options.logicalName);
       if (existing) {
-        throw conflict('REFERENCE_EXISTS', `connection reference ${existing.logicalName} already exists in ${env.name}`, {
-          reference: existing.logicalName,
-          environment: env.name,
-        });
+        throw conflict(
+          'REFERENCE_EXISTS',
+          `connection reference ${existing.logicalName} already exists in ${env.name}`,
+          {
+            reference: existing.logicalName,
+            environment: env.name,
+          },
+        );
       }
       const connector = await findConnector(tx, env.id, options.connector);
       if (!connector) {
-        throw notFound('CONNECTOR_NOT_FOUND', `connector ${connectorIdFromApiId(options.connector)} is not installed in environment ${env.name}`, {
-          connector: options.connector,
-          environment: env.name,
-        });
+        throw notFound(
+          'CONNECTOR_NOT_FOUND',
+          `connector ${connectorIdFromApiId(options.connector)} is not installed in environment ${env.name}`,
+          {
+            connector: options.connector,
+            environment: env.name,
+          },
+        );
       }
       const now = this.ctx.nowIso();
       const ref: ConnectionReference = {
@@ -104,7 +112,13 @@ export class ReferenceService {
       };
       await tx.references.insert(ref);
       await reevaluateEnvironment(this.ctx, tx, env.id);
-      await this.ctx.audit(tx, { actor, environmentId: env.id, action: 'reference.create', target: { type: 'connectionReference', id: ref.id, name: ref.logicalName }, after: ref });
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: env.id,
+        action: 'reference.create',
+        target: { type: 'connectionReference', id: ref.id, name: ref.logicalName },
+        after: ref,
+      });
       return ref;
     });
   }
@@ -116,14 +130,22 @@ export class ReferenceService {
   }
 
   /** A reference by logical name (case-insensitive). @throws REFERENCE_NOT_FOUND */
-  async get(environment: string, logicalName: string, repos: Repositories = this.ctx.store.repos): Promise<ConnectionReference> {
+  async get(
+    environment: string,
+    logicalName: string,
+    repos: Repositories = this.ctx.store.repos,
+  ): Promise<ConnectionReference> {
     const env = await this.environments.get(environment);
     const ref = await repos.references.getByLogicalName(env.id, logicalName);
     if (!ref) {
-      throw notFound('REFERENCE_NOT_FOUND', `connection reference ${logicalName} does not exist in environment ${env.name}`, {
-        reference: logicalName,
-        environment: env.name,
-      });
+      throw notFound(
+        'REFERENCE_NOT_FOUND',
+        `connection reference ${logicalName} does not exist in environment ${env.name}`,
+        {
+          reference: logicalName,
+          environment: env.name,
+        },
+      );
     }
     return ref;
   }
@@ -133,20 +155,35 @@ export class ReferenceService {
    * the reference calls at its next action and modifies no flow (invariant 4).
    * @throws REFERENCE_NOT_FOUND, CONNECTION_NOT_FOUND, BINDING_ENVIRONMENT_MISMATCH, BINDING_CONNECTOR_MISMATCH (exit 3), BINDING_NOT_PERMITTED (exit 4).
    */
-  async bind(options: { environment: string; logicalName: string; connectionId: string; actor?: string }): Promise<BindResult> {
+  async bind(options: {
+    environment: string;
+    logicalName: string;
+    connectionId: string;
+    actor?: string;
+  }): Promise<BindResult> {
     return this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(options.actor, tx);
       const ref = await this.get(options.environment, options.logicalName, tx);
       const conn = await tx.connections.get(options.connectionId);
       if (!conn) {
-        throw notFound('CONNECTION_NOT_FOUND', `connection ${options.connectionId} does not exist`, { connection: options.connectionId });
+        throw notFound('CONNECTION_NOT_FOUND', `connection ${options.connectionId} does not exist`, {
+          connection: options.connectionId,
+        });
       }
       if (conn.environmentId !== ref.environmentId) {
-        const [refEnv, connEnv] = await Promise.all([tx.environments.get(ref.environmentId), tx.environments.get(conn.environmentId)]);
+        const [refEnv, connEnv] = await Promise.all([
+          tx.environments.get(ref.environmentId),
+          tx.environments.get(conn.environmentId),
+        ]);
         throw conflict(
           'BINDING_ENVIRONMENT_MISMATCH',
           `connection ${conn.id} belongs to environment ${connEnv?.name ?? conn.environmentId}; connection reference ${ref.logicalName} is in ${refEnv?.name ?? ref.environmentId}: a reference binds only to a connection of its own environment`,
-          { reference: ref.logicalName, connection: conn.id, referenceEnvironment: refEnv?.name, connectionEnvironment: connEnv?.name },
+          {
+            reference: ref.logicalName,
+            connection: conn.id,
+            referenceEnvironment: refEnv?.name,
+            connectionEnvironment: connEnv?.name,
+          },
         );
       }
       const next = bindReference({ reference: ref, connection: conn, actor, now: this.ctx.nowIso() });
@@ -212,7 +249,12 @@ export class ReferenceService {
    * the flows that turn off.
    * @throws REFERENCE_IN_USE (conflict, exit 3).
    */
-  async delete(options: { environment: string; logicalName: string; force?: boolean; actor?: string }): Promise<{ reference: ConnectionReference; flows: FlowStateChange[] }> {
+  async delete(options: {
+    environment: string;
+    logicalName: string;
+    force?: boolean;
+    actor?: string;
+  }): Promise<{ reference: ConnectionReference; flows: FlowStateChange[] }> {
     return this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(options.actor, tx);
       const ref = await this.get(options.environment, options.logicalName, tx);
@@ -226,7 +268,13 @@ export class ReferenceService {
       }
       await tx.references.delete(ref.id);
       const flows = await reevaluateEnvironment(this.ctx, tx, ref.environmentId);
-      await this.ctx.audit(tx, { actor, environmentId: ref.environmentId, action: 'reference.delete', target: { type: 'connectionReference', id: ref.id, name: ref.logicalName }, before: ref });
+      await this.ctx.audit(tx, {
+        actor,
+        environmentId: ref.environmentId,
+        action: 'reference.delete',
+        target: { type: 'connectionReference', id: ref.id, name: ref.logicalName },
+        before: ref,
+      });
       return { reference: ref, flows };
     });
   }
@@ -238,7 +286,13 @@ function usageOfFlow(flow: Flow, keys: string[]): ReferenceUsage {
     const facts = analyzeFlowJson(flow.definition, `flow ${flow.name}`);
     for (const key of keys) {
       for (const u of facts.connectionMap[key]?.usedBy ?? []) {
-        actions.push({ path: u.path, name: u.name, kind: u.kind, type: u.type, ...(u.operationId ? { operationId: u.operationId } : {}) });
+        actions.push({
+          path: u.path,
+          name: u.name,
+          kind: u.kind,
+          type: u.type,
+          ...(u.operationId ? { operationId: u.operationId } : {}),
+        });
       }
     }
   } catch {
@@ -252,7 +306,9 @@ export async function usagesOf(repos: Repositories, ref: ConnectionReference): P
   const flows = await repos.flows.list(ref.environmentId);
   const out: ReferenceUsage[] = [];
   for (const flow of flows) {
-    const keys = flow.connections.filter((e) => e.logicalName?.toLowerCase() === ref.logicalName.toLowerCase()).map((e) => e.key);
+    const keys = flow.connections
+      .filter((e) => e.logicalName?.toLowerCase() === ref.logicalName.toLowerCase())
+      .map((e) => e.key);
     if (keys.length > 0) out.push(usageOfFlow(flow, keys));
   }
   return out;

@@ -55,10 +55,14 @@ export async function resolveConnection(options: ResolveConnectionOptions): Prom
   const { repos, flow, connectionKey } = options;
   const entry = flow.connections.find((e) => e.key === connectionKey);
   if (!entry) {
-    throw conflict('CONNECTION_KEY_NOT_IN_MAP', `flow ${flow.name} has no connection key ${connectionKey} in its connection map`, {
-      flow: flow.name,
-      connectionKey,
-    });
+    throw conflict(
+      'CONNECTION_KEY_NOT_IN_MAP',
+      `flow ${flow.name} has no connection key ${connectionKey} in its connection map`,
+      {
+        flow: flow.name,
+        connectionKey,
+      },
+    );
   }
   if (!entry.logicalName) {
     throw notReady(
@@ -69,18 +73,26 @@ export async function resolveConnection(options: ResolveConnectionOptions): Prom
   }
   const reference = await repos.references.getByLogicalName(flow.environmentId, entry.logicalName);
   if (!reference) {
-    throw notReady('REFERENCE_NOT_FOUND', `connection reference ${entry.logicalName} (key ${connectionKey}) does not exist in this environment`, {
-      flow: flow.name,
-      connectionKey,
-      reference: entry.logicalName,
-    });
+    throw notReady(
+      'REFERENCE_NOT_FOUND',
+      `connection reference ${entry.logicalName} (key ${connectionKey}) does not exist in this environment`,
+      {
+        flow: flow.name,
+        connectionKey,
+        reference: entry.logicalName,
+      },
+    );
   }
   const connector = await findConnector(repos, flow.environmentId, reference.connectorId);
   if (!connector) {
-    throw notReady('CONNECTOR_NOT_FOUND', `connector ${reference.connectorId} of reference ${reference.logicalName} is not installed`, {
-      reference: reference.logicalName,
-      connector: reference.connectorId,
-    });
+    throw notReady(
+      'CONNECTOR_NOT_FOUND',
+      `connector ${reference.connectorId} of reference ${reference.logicalName} is not installed`,
+      {
+        reference: reference.logicalName,
+        connector: reference.connectorId,
+      },
+    );
   }
   const runtimeSource = entry.runtimeSource;
   let connection: Connection | undefined;
@@ -102,10 +114,14 @@ export async function resolveConnection(options: ResolveConnectionOptions): Prom
     }
     connection = await repos.connections.get(invokerConnectionId);
     if (!connection) {
-      throw notReady('CONNECTION_NOT_FOUND', `connection ${invokerConnectionId} supplied by the invoker does not exist`, {
-        reference: reference.logicalName,
-        connection: invokerConnectionId,
-      });
+      throw notReady(
+        'CONNECTION_NOT_FOUND',
+        `connection ${invokerConnectionId} supplied by the invoker does not exist`,
+        {
+          reference: reference.logicalName,
+          connection: invokerConnectionId,
+        },
+      );
     }
     if (!canUseConnection(options.invoker.id, connection)) {
       throw forbidden(
@@ -116,22 +132,33 @@ export async function resolveConnection(options: ResolveConnectionOptions): Prom
     }
   } else {
     if (reference.connectionId === null) {
-      throw notReady('REFERENCE_UNBOUND', `connection reference ${reference.logicalName} is not bound to a connection`, {
-        flow: flow.name,
-        connectionKey,
-        reference: reference.logicalName,
-      });
+      throw notReady(
+        'REFERENCE_UNBOUND',
+        `connection reference ${reference.logicalName} is not bound to a connection`,
+        {
+          flow: flow.name,
+          connectionKey,
+          reference: reference.logicalName,
+        },
+      );
     }
     connection = await repos.connections.get(reference.connectionId);
     if (!connection) {
-      throw notReady('CONNECTION_NOT_FOUND', `connection ${reference.connectionId} bound to ${reference.logicalName} does not exist`, {
-        reference: reference.logicalName,
-        connection: reference.connectionId,
-      });
+      throw notReady(
+        'CONNECTION_NOT_FOUND',
+        `connection ${reference.connectionId} bound to ${reference.logicalName} does not exist`,
+        {
+          reference: reference.logicalName,
+          connection: reference.connectionId,
+        },
+      );
     }
   }
   const named = { flow: flow.name, connectionKey, reference: reference.logicalName, connection: connection.id };
-  if (connection.environmentId !== flow.environmentId || connection.connectorId.toLowerCase() !== reference.connectorId.toLowerCase()) {
+  if (
+    connection.environmentId !== flow.environmentId ||
+    connection.connectorId.toLowerCase() !== reference.connectorId.toLowerCase()
+  ) {
     throw conflict(
       'CONNECTION_CONNECTOR_MISMATCH',
       `connection ${connection.id} (${connection.connectorId}) cannot serve reference ${reference.logicalName} (${reference.connectorId})`,
@@ -147,10 +174,14 @@ export async function resolveConnection(options: ResolveConnectionOptions): Prom
     );
   }
   if (connection.status !== 'Connected') {
-    throw notReady('CONNECTION_NOT_USABLE', `connection ${connection.id} bound to ${reference.logicalName} is ${connection.status}`, {
-      ...named,
-      status: connection.status,
-    });
+    throw notReady(
+      'CONNECTION_NOT_USABLE',
+      `connection ${connection.id} bound to ${reference.logicalName} is ${connection.status}`,
+      {
+        ...named,
+        status: connection.status,
+      },
+    );
   }
   if (runtimeSource !== 'invoker' && !canUseConnection(flow.ownerId, connection)) {
     const flowOwner = await repos.principals.get(flow.ownerId);

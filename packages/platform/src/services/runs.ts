@@ -12,7 +12,13 @@ import { httpPolicyFromEnvironment, type OutboundHttpClient } from '@patchbay/co
 import type { RunRecord, TriggerInput } from '@patchbay/engine';
 import type { PlatformContext } from '../context.js';
 import { effectiveVariableValues } from '../deploy/variables.js';
-import { runFlow, type ChildFlowResolver, type ConnectorInvoker, type RunFlowResult, type RunnerClock } from '../runner/index.js';
+import {
+  runFlow,
+  type ChildFlowResolver,
+  type ConnectorInvoker,
+  type RunFlowResult,
+  type RunnerClock,
+} from '../runner/index.js';
 import type { EnvironmentService } from './environments.js';
 import type { FlowService } from './flows.js';
 
@@ -74,7 +80,11 @@ export function capHistory(record: RunRecord, cap: number): RunRecord {
   };
   return {
     ...record,
-    trigger: { ...record.trigger, inputs: cut(record.trigger.inputs), outputs: cut(record.trigger.outputs) as RunRecord['trigger']['outputs'] },
+    trigger: {
+      ...record.trigger,
+      inputs: cut(record.trigger.inputs),
+      outputs: cut(record.trigger.outputs) as RunRecord['trigger']['outputs'],
+    },
     actions: record.actions.map((a) => ({
       ...a,
       ...(a.inputs !== undefined ? { inputs: cut(a.inputs) } : {}),
@@ -112,11 +122,15 @@ export class RunService {
     const actor = await this.ctx.actor(o.actor);
     const flow = await this.flows.get(env.name, o.flow);
     if (flow.state !== 'On' && !o.ignoreState) {
-      throw notReady('FLOW_NOT_ON', `flow ${flow.name} is ${flow.state}: ${flow.reasons.map((r) => r.message).join('; ') || 'turned off'}`, {
-        flow: flow.name,
-        state: flow.state,
-        reasons: flow.reasons,
-      });
+      throw notReady(
+        'FLOW_NOT_ON',
+        `flow ${flow.name} is ${flow.state}: ${flow.reasons.map((r) => r.message).join('; ') || 'turned off'}`,
+        {
+          flow: flow.name,
+          state: flow.state,
+          reasons: flow.reasons,
+        },
+      );
     }
     // By the definitions' own spelling: the engine matches a parameter's `metadata.schemaName` exactly.
     const effective = await effectiveVariableValues(this.ctx, env.id);
@@ -134,13 +148,22 @@ export class RunService {
         child = await this.ctx.store.repos.flows.get(env.id, id);
         if (child) flowsById.set(id, child);
       }
-      return child ? { flow: child.definition, workflow: { id: child.id, displayName: child.name, environmentName: env.name } } : undefined;
+      return child
+        ? { flow: child.definition, workflow: { id: child.id, displayName: child.name, environmentName: env.name } }
+        : undefined;
     };
     const runId = o.runId ?? this.ctx.ids.newId();
     const http = this.httpClientFactory?.({ environment: env });
     const own = o.connectorInvoker
       ? undefined
-      : this.invokerFactory?.({ environmentId: env.id, flow, actor, runId, ...(http ? { http } : {}), ...(o.invokerConnections ? { invokerConnections: o.invokerConnections } : {}) });
+      : this.invokerFactory?.({
+          environmentId: env.id,
+          flow,
+          actor,
+          runId,
+          ...(http ? { http } : {}),
+          ...(o.invokerConnections ? { invokerConnections: o.invokerConnections } : {}),
+        });
     const invoker = o.connectorInvoker ?? own;
     const repos = this.ctx.store.repos;
     const startTime = this.ctx.nowIso();
@@ -187,7 +210,15 @@ export class RunService {
             ...(record.endTime ? { endTime: record.endTime } : {}),
             ...(record.durationMs !== undefined ? { durationMs: record.durationMs } : {}),
             ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
-            ...(capped.response ? { response: { statusCode: capped.response.statusCode, ...(capped.response.headers ? { headers: capped.response.headers } : {}), body: capped.response.body } } : {}),
+            ...(capped.response
+              ? {
+                  response: {
+                    statusCode: capped.response.statusCode,
+                    ...(capped.response.headers ? { headers: capped.response.headers } : {}),
+                    body: capped.response.body,
+                  },
+                }
+              : {}),
             record: capped,
             ...(isRoot && o.resubmittedFrom ? { resubmittedFrom: o.resubmittedFrom } : {}),
           };

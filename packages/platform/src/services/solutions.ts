@@ -62,7 +62,12 @@ export class SolutionService {
   async export(o: { environment: string; name: string; managed?: boolean; actor?: string }): Promise<SolutionPackage> {
     const env = await this.environments.get(o.environment);
     const solution = await this.get(env.name, o.name);
-    const pkg = await buildExportPackage({ repos: this.ctx.store.repos, env, solution, ...(o.managed !== undefined ? { managed: o.managed } : {}) });
+    const pkg = await buildExportPackage({
+      repos: this.ctx.store.repos,
+      env,
+      solution,
+      ...(o.managed !== undefined ? { managed: o.managed } : {}),
+    });
     await this.ctx.store.transaction(async (tx) => {
       const actor = await this.ctx.actor(o.actor, tx);
       await tx.audit.append({
@@ -73,7 +78,12 @@ export class SolutionService {
         environmentId: env.id,
         action: 'solution.export',
         target: { type: 'solution', id: solution.uniqueName, name: solution.displayName },
-        details: { version: solution.version, managed: pkg.manifest.managed === 1, flows: pkg.flows.length, references: pkg.connectionReferences.length },
+        details: {
+          version: solution.version,
+          managed: pkg.manifest.managed === 1,
+          flows: pkg.flows.length,
+          references: pkg.connectionReferences.length,
+        },
       });
     });
     return pkg;
@@ -83,7 +93,11 @@ export class SolutionService {
   async get(environment: string, uniqueName: string): Promise<Solution> {
     const env = await this.environments.get(environment);
     const s = await this.ctx.store.repos.solutions.get(env.id, uniqueName);
-    if (!s) throw notFound('SOLUTION_NOT_FOUND', `solution ${uniqueName} is not installed in environment ${env.name}`, { solution: uniqueName, environment: env.name });
+    if (!s)
+      throw notFound('SOLUTION_NOT_FOUND', `solution ${uniqueName} is not installed in environment ${env.name}`, {
+        solution: uniqueName,
+        environment: env.name,
+      });
     return s;
   }
 }
