@@ -19,15 +19,13 @@ beforeEach(async () => {
   await p.environments.create({ name: 'test', policy: { allowLoopback: true } });
   server = await testServer((r, res) => {
     const key = String(r.headers['x-api-key']);
-    res
-      .writeHead(200, { 'content-type': 'application/json', 'x-echo-key': key })
-      .end(
-        JSON.stringify({
-          message: `Hello ${r.query.get('name')}, your key is ${key}`,
-          keyName: key,
-          nested: { again: [key] },
-        }),
-      );
+    res.writeHead(200, { 'content-type': 'application/json', 'x-echo-key': key }).end(
+      JSON.stringify({
+        message: `Hello ${r.query.get('name')}, your key is ${key}`,
+        keyName: key,
+        nested: { again: [key] },
+      }),
+    );
   });
 });
 afterEach(async () => {
