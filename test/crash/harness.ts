@@ -112,20 +112,36 @@ export async function stop(p: CliProcess | undefined, ms = 15_000): Promise<void
   clearTimeout(t);
 }
 
-/** A local HTTP service counting calls by `run` query parameter. */
+/**
+ * A local HTTP service that counts calls per run (`run` query parameter), the way an idempotent
+ * receiver does: a repeated delivery of the same action execution (same `x-ms-action-tracking-id`,
+ * sent again after a worker died while the call was in flight) is recognised and not counted
+ * twice. `calls` are the counted calls per run; `deliveries` every request received.
+ */
 export async function counterService(): Promise<{
   url: string;
   calls: Map<string, number>;
+  deliveries: Map<string, number>;
   total: () => number;
+  repeated: () => number;
   close(): void;
 }> {
   const calls = new Map<string, number>();
+  const deliveries = new Map<string, number>();
+  const seen = new Set<string>();
   let total = 0;
+  let repeated = 0;
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const run = u.searchParams.get('run') ?? '';
-    total++;
-    calls.set(run, (calls.get(run) ?? 0) + 1);
+    const tracking = String(req.headers['x-ms-action-tracking-id'] ?? '');
+    deliveries.set(run, (deliveries.get(run) ?? 0) + 1);
+    if (tracking && seen.has(tracking)) repeated++;
+    else {
+      if (tracking) seen.add(tracking);
+      total++;
+      calls.set(run, (calls.get(run) ?? 0) + 1);
+    }
     req.resume();
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ counted: calls.get(run) }));
@@ -134,7 +150,9 @@ export async function counterService(): Promise<{
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    deliveries,
     total: () => total,
+    repeated: () => repeated,
     close: () => server.close(),
   };
 }

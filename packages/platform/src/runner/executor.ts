@@ -4,6 +4,7 @@
  * a callback that runs them. Every outcome becomes an engine `ActionResult`; this module never
  * throws for a failed call. Separate from the run loop so a queue worker can reuse it.
  */
+import { createHash } from 'node:crypto';
 import { decodeBody, isRetryableHttpError, type OutboundHttpClient } from '@patchbay/connectors';
 import { isPatchbayError } from '@patchbay/core';
 import type {
@@ -135,6 +136,16 @@ export function httpRequestOf(inputs: Record<string, unknown>): {
   };
 }
 
+/**
+ * A stable id of one action execution: run id, action name and loop position (not the attempt),
+ * as a UUID-shaped SHA-256 prefix.
+ */
+export function actionTrackingId(runId: string, cmd: Pick<ExecuteActionCommand, 'action' | 'repetition'>): string {
+  const where = (cmd.repetition ?? []).map((r) => `${r.loop}[${r.index}]`).join('/');
+  const h = createHash('sha256').update(`${runId}\u0000${cmd.action}\u0000${where}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /** Carries out one `executeAction` command; resolves with the engine result, never rejects. */
 export async function executeAction(
   deps: ExecutorDeps,
@@ -155,6 +166,17 @@ export async function executeAction(
       const code = (e as { code?: string }).code ?? 'InvalidTemplate';
       return { kind: 'error', code, message: (e as Error).message };
     }
+    // Logic Apps' tracking headers, unless the action sets them. The action tracking id is the
+    // same for every attempt of one action execution (retries, and a repeat after a worker
+    // crash), so a receiver can recognise a repeated delivery (docs/operations.md).
+    const has = (name: string): boolean => Object.keys(req.headers).some((k) => k.toLowerCase() === name);
+    const tracking: Record<string, string> = {
+      'x-ms-workflow-name': deps.workflowId,
+      'x-ms-workflow-run-id': deps.runId,
+      'x-ms-client-tracking-id': deps.runId,
+      'x-ms-action-tracking-id': actionTrackingId(deps.runId, cmd),
+    };
+    for (const [k, v] of Object.entries(tracking)) if (!has(k)) req.headers[k] = v;
     try {
       const res = await deps.http.request({ ...req, signal });
       return {
